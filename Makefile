@@ -1,0 +1,81 @@
+# glance-agent: `make test` sets up a fresh machine and runs every suite; `make build` writes dist/.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+
+TARGET   := wasm32-unknown-unknown
+# The CLI must match the wasm-bindgen crate exactly; Cargo.lock is the source of truth.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/version = |"/, ""); print}' Cargo.lock)
+WASM_PACK_VERSION    := 0.15.1
+CHROMEDRIVER := /usr/bin/chromedriver
+export PATH  := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+
+WASM_RAW   := target/$(TARGET)/release/glance_agent.wasm
+BINDGEN    := target/bindgen
+WASM_OPT   := target/glance_agent_bg.opt.wasm
+# The wasm-bindgen glue with the short import/export names of WASM_OPT.
+GLUE       := target/glance_agent.min.js
+# Features of the rustc output that Binaryen must accept.
+WASM_FEATURES := --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+                 --enable-reference-types --enable-multivalue
+ESBUILD    := esbuild --bundle --alias:glance-agent-wasm=./$(GLUE) --log-level=warning \
+              --log-override:empty-import-meta=silent
+
+.PHONY: setup build test test-native test-wasm test-browser size twiggy clean
+
+## setup: install what a fresh machine lacks (idempotent; fast when everything is there)
+setup:
+	rustup target add $(TARGET)
+	@if [ "$$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
+	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); fi
+	@if [ "$$(wasm-pack --version 2>/dev/null)" != "wasm-pack $(WASM_PACK_VERSION)" ]; then \
+	  cargo install wasm-pack --version $(WASM_PACK_VERSION); fi
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x $(CHROMEDRIVER) ]; then \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y --no-install-recommends chromium chromium-driver; fi
+	@if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then npm ci --no-audit --no-fund; fi
+
+## build: dist/script (classic <script> build) and dist/npm (ES module package)
+build: setup
+	cargo build --release --target $(TARGET) --lib
+	wasm-bindgen --target web --out-dir $(BINDGEN) $(WASM_RAW)
+	wasm-opt -Oz --converge --strip-debug --strip-producers --strip-target-features $(WASM_FEATURES) \
+	  --flatten --rereloop -Oz -Oz $(BINDGEN)/glance_agent_bg.wasm -o $(WASM_OPT)
+	wasm-opt $(WASM_FEATURES) --minify-imports-and-exports-and-modules $(WASM_OPT) -o $(WASM_OPT) > target/names.json
+	node js/tools/minify-names.mjs target/names.json $(BINDGEN)/glance_agent.js $(WASM_OPT) > $(GLUE)
+	rm -rf dist && mkdir -p dist/script dist/npm
+	$(ESBUILD) --format=iife --minify --target=es2020 js/script-tag.js --outfile=dist/script/glance-agent.js
+	cp $(WASM_OPT) dist/script/glance_agent_bg.wasm
+	$(ESBUILD) --format=esm --target=es2020 js/index.js --outfile=dist/npm/index.js
+	cp $(WASM_OPT) dist/npm/glance_agent_bg.wasm
+	cp js/glance-agent.d.ts dist/npm/index.d.ts
+	cp js/package.json README.md LICENSE dist/npm/
+
+## test: every suite, each required to run at least one test
+test: setup
+	$(MAKE) --no-print-directory test-native test-wasm test-browser
+
+test-native:
+	cargo test --lib 2>&1 | tee target/test-native.log
+	@js/tools/require-tests.sh native target/test-native.log
+
+test-wasm:
+	wasm-pack test --headless --chrome --chromedriver $(CHROMEDRIVER) -- --test web 2>&1 | tee target/test-wasm.log
+	@js/tools/require-tests.sh wasm target/test-wasm.log
+
+test-browser: build
+	node --test --test-reporter=spec tests/browser/ 2>&1 | tee target/test-browser.log
+	@js/tools/require-tests.sh browser target/test-browser.log
+
+## size: raw, gzip and brotli bytes of what a script-tag page downloads
+size: build
+	node js/tools/size.mjs dist/script
+
+## twiggy: what takes the bytes in the module (installs twiggy if needed)
+twiggy: build
+	@command -v twiggy >/dev/null || cargo install twiggy
+	twiggy top -n 25 $(BINDGEN)/glance_agent_bg.wasm
+
+clean:
+	cargo clean
+	rm -rf dist node_modules

@@ -1,0 +1,19 @@
+// The classic-script build: `<script src=".../glance-agent.js">` leaves `window.GLANCE.Agent` complete
+// when the tag finishes, and loads `glance_agent_bg.wasm` from beside this script.
+import * as wasm from './module.js';
+import { createAgent } from './agent.js';
+import { compileModule } from './load.js';
+
+(function install() {
+  const glance = (window.GLANCE = window.GLANCE || {});
+  // Loaded twice: keep the first instance, which holds the page's listeners and credentials.
+  if (glance.Agent && glance.Agent.load && glance.Agent.ready) return;
+
+  const script = document.currentScript;
+  const base = (script && script.src) || document.baseURI;
+  const wasmUrl = new URL('glance_agent_bg.wasm', base);
+
+  const agent = createAgent(() => compileModule(wasmUrl).then((module) => (wasm.initSync({ module }), wasm)));
+  glance.Agent = agent;
+  agent.load();
+})();

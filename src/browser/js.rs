@@ -1,0 +1,147 @@
+//! Small helpers over JavaScript values, and bindings for calls that a page may have replaced with
+//! something that throws: those are `catch`, so a throw becomes an `Err` instead of unwinding the module.
+
+use alloc::string::String;
+
+use js_sys::{Object, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use web_sys::Element;
+
+use crate::error::AgentError;
+use crate::events::AGENT_SERVICE;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch`, looked up at each call so a test or a page polyfill may replace it.
+    #[wasm_bindgen(catch, js_name = fetch)]
+    pub fn fetch(url: &str, init: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// The global `open` (`window.open`); `null` when a popup blocker stops it.
+    #[wasm_bindgen(catch, js_name = open)]
+    pub fn open_window(url: &str, target: &str, features: &str) -> Result<JsValue, JsValue>;
+
+    /// `promise.then(on_fulfilled, on_rejected)`.
+    #[wasm_bindgen(catch, js_name = then, method)]
+    fn then2(this: &Thenable, on_fulfilled: &JsValue, on_rejected: &JsValue) -> Result<JsValue, JsValue>;
+
+    type Thenable;
+
+    /// `window.addEventListener(kind, listener)`.
+    #[wasm_bindgen(catch, js_name = addEventListener)]
+    pub fn add_window_listener(kind: &str, listener: &JsValue) -> Result<(), JsValue>;
+
+    /// `document.createElement(tag)` in this page's document.
+    #[wasm_bindgen(catch, js_namespace = document, js_name = createElement)]
+    pub fn create_element(tag: &str) -> Result<Element, JsValue>;
+
+    /// `document.getElementById(id)`.
+    #[wasm_bindgen(catch, js_namespace = document, js_name = getElementById)]
+    pub fn element_by_id(id: &str) -> Result<Option<Element>, JsValue>;
+
+    /// Appends to this page's root element (always there, unlike `body`).
+    #[wasm_bindgen(catch, js_namespace = ["document", "documentElement"], js_name = appendChild)]
+    pub fn append_to_page(node: &Element) -> Result<JsValue, JsValue>;
+
+    /// `Reflect.get(object, key)` with the key passed as a string, not a `JsValue` made for the call.
+    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = get)]
+    fn reflect_get(object: &JsValue, key: &str) -> Result<JsValue, JsValue>;
+
+    /// `Reflect.set(object, key, value)`.
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    fn reflect_set(object: &Object, key: &str, value: &JsValue) -> bool;
+
+    /// `Reflect.set(object, key, value)` for a string value.
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    fn reflect_set_str(object: &Object, key: &str, value: &str) -> bool;
+
+    #[wasm_bindgen(catch, js_namespace = console, js_name = error)]
+    fn console_error(before: &str, name: &str, after: &str, detail: &JsValue) -> Result<(), JsValue>;
+}
+
+/// `promise.then(on_fulfilled, on_rejected)`; `Err` if `promise` is not a thenable.
+pub fn then(promise: &JsValue, on_fulfilled: &JsValue, on_rejected: &JsValue) -> Result<JsValue, JsValue> {
+    promise.unchecked_ref::<Thenable>().then2(on_fulfilled, on_rejected)
+}
+
+/// A JavaScript function that runs `f`. It is owned by JavaScript and freed when no longer reachable,
+/// so it may be called late (after a cancel, say) without error; `f` must then do nothing harmful.
+pub fn callback(f: impl FnMut(JsValue) + 'static) -> JsValue {
+    Closure::<dyn FnMut(JsValue)>::new(f).into_js_value()
+}
+
+/// Reports a listener that threw: the page should see it, but it must not stop the other listeners.
+pub fn report_listener_error(event: &str, thrown: &JsValue) {
+    let _ = console_error("GLANCE.Agent: a listener for", event, "threw:", thrown);
+}
+
+/// Reads `object[key]`; `Err` if a getter or proxy throws, or `object` is not an object.
+pub fn get(object: &JsValue, key: &str) -> Result<JsValue, JsValue> {
+    reflect_get(object, key)
+}
+
+/// Sets `object[key] = value` on an object the library created.
+pub fn set(object: &Object, key: &str, value: &JsValue) {
+    reflect_set(object, key, value);
+}
+
+/// Sets `object[key] = text` on an object the library created.
+pub fn set_str(object: &Object, key: &str, text: &str) {
+    reflect_set_str(object, key, text);
+}
+
+/// `{service: "agent", ...}` for the events the library fires.
+pub fn agent_event() -> Object {
+    let data = Object::new();
+    set_str(&data, "service", AGENT_SERVICE);
+    data
+}
+
+/// `undefined` and `null`, which options treat as "not given".
+pub fn is_absent(value: &JsValue) -> bool {
+    value.is_undefined() || value.is_null()
+}
+
+/// An object or a function: something with properties to read.
+pub fn is_object_like(value: &JsValue) -> bool {
+    value.is_object() || value.is_function()
+}
+
+/// The JavaScript `Error` for a failure: its message, plus `code` and, for lookup failures, `reason`.
+pub fn to_error(error: &AgentError) -> JsValue {
+    let value = js_sys::Error::new(&error.message());
+    let object: &Object = value.unchecked_ref();
+    set_str(object, "code", error.code());
+    if matches!(error, AgentError::ServiceError(_) | AgentError::ServiceUnavailable(_) | AgentError::TimedOut) {
+        set_str(object, "reason", error.reason());
+    }
+    value.into()
+}
+
+/// A settled promise for a result that is known at once.
+pub fn settled(result: Result<JsValue, AgentError>) -> Promise {
+    match result {
+        Ok(value) => Promise::resolve(&value),
+        Err(error) => Promise::reject(&to_error(&error)),
+    }
+}
+
+/// The message of a thrown value, for a `reason`.
+pub fn error_message(thrown: &JsValue) -> String {
+    get(thrown, "message")
+        .ok()
+        .and_then(|message| message.as_string())
+        .or_else(|| thrown.as_string())
+        .unwrap_or_default()
+}
+
+/// Calls `object[method]()`; `Err` if it is not a function or throws.
+pub fn call_method(object: &JsValue, method: &str) -> Result<JsValue, JsValue> {
+    get(object, method)?.dyn_into::<js_sys::Function>()?.call0(object)
+}
+
+/// Whole seconds since the Unix epoch, the unit of login key expiry.
+pub fn now_seconds() -> u64 {
+    (js_sys::Date::now() / 1000.0) as u64
+}

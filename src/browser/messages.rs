@@ -1,0 +1,49 @@
+//! Events from the viewer (PROTOCOL.md section 4): one `message` listener on the window, which
+//! dispatches `{glanceEvent, data}` only from an open viewer's window on the webserver's origin.
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsValue;
+
+use super::agent::with_agent;
+use super::dispatch::fire;
+use super::js;
+use crate::events::is_viewer_event_name;
+
+/// Installs the listener if it is not there yet.
+pub fn listen() {
+    if with_agent(|agent| agent.message_listener.is_some()) {
+        return;
+    }
+    let listener = Closure::<dyn FnMut(JsValue)>::new(on_message);
+    if js::add_window_listener("message", listener.as_ref()).is_ok() {
+        with_agent(|agent| agent.message_listener = Some(listener));
+    }
+}
+
+/// Anything that is not a well-formed event from one of our viewers is ignored without a sound:
+/// other origins, other windows, `null`, strings, objects without a string `glanceEvent`.
+fn on_message(event: JsValue) {
+    let read = |key| js::get(&event, key).unwrap_or(JsValue::UNDEFINED);
+    let origin = read("origin");
+    let source = read("source");
+    let from_viewer = with_agent(|agent| {
+        origin.as_string().is_some_and(|origin| origin == agent.webserver.origin())
+            && agent.viewers.iter().any(|viewer| viewer.window == source)
+    });
+    if !from_viewer {
+        return;
+    }
+    let message = read("data");
+    if !message.is_object() {
+        return;
+    }
+    let Some(name) = js::get(&message, "glanceEvent").ok().and_then(|name| name.as_string()) else { return };
+    if !is_viewer_event_name(&name) {
+        return;
+    }
+    let data = js::get(&message, "data")
+        .ok()
+        .filter(|data| !js::is_absent(data))
+        .unwrap_or_else(|| js_sys::Object::new().into());
+    fire(&name, &data);
+}

@@ -1,0 +1,248 @@
+//! Just enough URL handling for the agent: accept only `http:`/`https:` URLs, and compute the origin
+//! that `message` events from the viewer are checked against.
+//!
+//! Deliberately strict: a URL with user info, control characters, backslashes or unusual host characters
+//! is refused rather than guessed at, so the origin computed here is always the one the browser reports.
+
+use alloc::borrow::{Cow, ToOwned};
+use alloc::string::String;
+
+use crate::encoding::{parse_decimal, push_decimal};
+use crate::error::AgentError;
+use crate::no_panic::{find_byte, split_at, split_once_byte};
+
+/// Longest URL accepted for the webserver or a viewer.
+pub const MAX_URL_LEN: usize = 8192;
+
+/// An absolute `http:`/`https:` URL, split at the end of its origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpUrl {
+    origin: String,
+    /// Everything after the authority: path, query and fragment, as written.
+    rest: String,
+}
+
+impl HttpUrl {
+    /// Parses `text` (surrounding ASCII whitespace ignored); `None` unless it is a plain http(s) URL.
+    pub fn parse(text: &str) -> Option<HttpUrl> {
+        let text = text.trim_ascii();
+        // ASCII controls and backslashes are refused: browsers drop or reinterpret them in URLs.
+        if text.len() > MAX_URL_LEN || text.bytes().any(|b| b < 0x20 || b == 0x7f || b == b'\\') {
+            return None;
+        }
+        let (scheme, after_colon) = split_once_byte(text, b':')?;
+        let after_scheme = after_colon.strip_prefix("//")?;
+        let default_port = if scheme.eq_ignore_ascii_case("https") {
+            443
+        } else if scheme.eq_ignore_ascii_case("http") {
+            80
+        } else {
+            return None;
+        };
+        let authority_end = find_byte(after_scheme, |b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(after_scheme.len());
+        let (authority, rest) = split_at(after_scheme, authority_end)?;
+        let (host, port) = split_host_port(authority)?;
+
+        let mut origin = String::with_capacity(8 + authority.len());
+        origin.push_str(if default_port == 443 { "https://" } else { "http://" });
+        origin.push_str(&host.to_ascii_lowercase());
+        if let Some(port) = port.filter(|&port| port != default_port) {
+            origin.push(':');
+            push_decimal(&mut origin, u64::from(port));
+        }
+        Some(HttpUrl { origin, rest: rest.to_owned() })
+    }
+
+    /// `scheme://host[:port]`, lower-cased, default port left out: what `MessageEvent.origin` says.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The normalised URL: origin followed by path, query and fragment.
+    pub fn href(&self) -> String {
+        let mut out = String::with_capacity(self.origin.len() + self.rest.len());
+        out.push_str(&self.origin);
+        out.push_str(&self.rest);
+        out
+    }
+
+    /// The URL without query and fragment, e.g. a form `action`.
+    pub fn without_query(&self) -> String {
+        let end = find_byte(&self.rest, |b| b == b'?' || b == b'#').unwrap_or(self.rest.len());
+        let mut out = self.origin.clone();
+        out.push_str(self.rest.get(..end).unwrap_or_default());
+        out
+    }
+
+    /// The query string without `?`, or `""`.
+    pub fn query(&self) -> &str {
+        let without_fragment = split_once_byte(&self.rest, b'#').map_or(self.rest.as_str(), |(before, _)| before);
+        split_once_byte(without_fragment, b'?').map_or("", |(_, query)| query)
+    }
+
+    /// The fragment with its `#`, or `""`.
+    pub fn fragment(&self) -> &str {
+        find_byte(&self.rest, |b| b == b'#').and_then(|at| self.rest.get(at..)).unwrap_or_default()
+    }
+}
+
+/// `host` must be a DNS name, IPv4 address or bracketed IPv6 address; `port` 1..=65535 if present.
+fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
+    let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
+        let (inner, after) = split_once_byte(bracketed, b']')?;
+        if inner.is_empty() || !inner.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+            return None;
+        }
+        let host = authority.get(..inner.len() + 2)?;
+        (host, if after.is_empty() { None } else { Some(after.strip_prefix(':')?) })
+    } else {
+        let (host, port) = match split_once_byte(authority, b':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        };
+        if host.is_empty() || !host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
+            return None;
+        }
+        (host, port)
+    };
+    let port = match port {
+        None | Some("") => None,
+        Some(digits) => Some(parse_decimal(digits).and_then(|port| u16::try_from(port).ok()).filter(|&port| port > 0)?),
+    };
+    Some((host, port))
+}
+
+/// The configured Glance web server `W`: where lookups go, and the origin viewer events must come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webserver {
+    base: Cow<'static, str>,
+    origin: Cow<'static, str>,
+}
+
+impl Default for Webserver {
+    fn default() -> Self {
+        Self::GLANCE
+    }
+}
+
+impl Webserver {
+    /// `https://www.glance.net`, the production service.
+    pub const GLANCE: Webserver = Webserver {
+        base: Cow::Borrowed(crate::protocol::DEFAULT_WEBSERVER),
+        origin: Cow::Borrowed(crate::protocol::DEFAULT_WEBSERVER),
+    };
+
+    /// Accepts an http(s) URL without query or fragment; a trailing `/` is dropped.
+    pub fn parse(text: &str) -> Result<Webserver, AgentError> {
+        const WHY: &str = "webserver must be an http: or https: URL";
+        let url = HttpUrl::parse(text).ok_or(AgentError::InvalidArgument(WHY))?;
+        if find_byte(&url.rest, |b| b == b'?' || b == b'#').is_some() {
+            return Err(AgentError::InvalidArgument(WHY));
+        }
+        let mut base = url.href();
+        while base.len() > url.origin.len() && base.ends_with('/') {
+            base.pop();
+        }
+        Ok(Webserver { origin: Cow::Owned(url.origin), base: Cow::Owned(base) })
+    }
+
+    /// The URL with no trailing slash, ready for a path to be appended.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The web server's origin.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// `base` + `path`.
+    pub fn join(&self, path: &str) -> String {
+        let mut out = String::with_capacity(self.base.len() + path.len());
+        out.push_str(&self.base);
+        out.push_str(path);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::prelude::rust_2021::*;
+
+    fn origin(text: &str) -> Option<String> {
+        HttpUrl::parse(text).map(|url| url.origin().to_owned())
+    }
+
+    #[test]
+    fn origins_match_what_browsers_report() {
+        assert_eq!(origin("https://www.glance.net/agentjoin/x?y=1").as_deref(), Some("https://www.glance.net"));
+        assert_eq!(origin("HTTPS://WWW.Glance.NET:443").as_deref(), Some("https://www.glance.net"));
+        assert_eq!(origin("http://127.0.0.1:8080/").as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(origin("http://localhost:80").as_deref(), Some("http://localhost"));
+        assert_eq!(origin("https://h:0443").as_deref(), Some("https://h"));
+        assert_eq!(origin("http://[::1]:3000/x").as_deref(), Some("http://[::1]:3000"));
+        assert_eq!(origin("  https://trimmed.example \n").as_deref(), Some("https://trimmed.example"));
+    }
+
+    #[test]
+    fn anything_but_plain_http_urls_is_refused() {
+        for bad in [
+            "javascript:alert(1)",
+            "JavaScript://%0aalert(1)",
+            "data:text/html,hi",
+            "file:///etc/passwd",
+            "about:blank",
+            "//www.glance.net/x",
+            "/relative",
+            "https:www.glance.net",
+            "https://",
+            "https://user:pass@evil.example/",
+            "https://good.example\\@evil.example/",
+            "https://a b.example/",
+            "https://tab\t.example/",
+            "java\nscript:alert(1)",
+            "https://h:99999/",
+            "https://h:0/",
+            "https://h:8o/",
+            "https://[zz]/",
+            "https://[::1/",
+            "https://ünicode.example/",
+        ] {
+            assert_eq!(origin(bad), None, "{bad}");
+        }
+        assert_eq!(origin(&"https://h/".repeat(MAX_URL_LEN)), None);
+    }
+
+    #[test]
+    fn parts_of_a_join_url() {
+        let url = HttpUrl::parse("https://W.example/agentjoin/AgentView.aspx?SessionKey=1%202&x=y#top").unwrap();
+        assert_eq!(url.without_query(), "https://w.example/agentjoin/AgentView.aspx");
+        assert_eq!(url.query(), "SessionKey=1%202&x=y");
+        assert_eq!(url.fragment(), "#top");
+        let bare = HttpUrl::parse("https://w.example").unwrap();
+        assert_eq!((bare.query(), bare.fragment(), bare.href().as_str()), ("", "", "https://w.example"));
+    }
+
+    #[test]
+    fn webserver_drops_trailing_slashes_and_keeps_a_path_prefix() {
+        let server = Webserver::parse("https://www.glance.net/").unwrap();
+        assert_eq!(server.base(), "https://www.glance.net");
+        assert_eq!(server.join("/services/x"), "https://www.glance.net/services/x");
+        let proxied = Webserver::parse("http://127.0.0.1:9000/glance//").unwrap();
+        assert_eq!(proxied.base(), "http://127.0.0.1:9000/glance");
+        assert_eq!(proxied.origin(), "http://127.0.0.1:9000");
+    }
+
+    #[test]
+    fn the_default_webserver_is_production_glance() {
+        assert_eq!(Webserver::default(), Webserver::parse("https://www.glance.net").unwrap());
+    }
+
+    #[test]
+    fn webserver_refuses_queries_and_non_http() {
+        for bad in ["https://w.example/?a=1", "https://w.example#x", "ftp://w.example", "", "www.glance.net"] {
+            assert_eq!(Webserver::parse(bad).map_err(|e| e.code()), Err("invalid_argument"), "{bad}");
+        }
+    }
+}

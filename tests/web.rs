@@ -1,0 +1,722 @@
+//! The wasm boundary in a real browser (`wasm-pack test --headless --chrome`): every export, with
+//! `fetch`, `window.open` and timers replaced by the doubles in `tests/web/doubles.js`.
+#![cfg(target_arch = "wasm32")]
+
+use glance_agent::browser::exports as agent;
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(module = "/tests/web/doubles.js")]
+extern "C" {
+    fn answers() -> JsValue;
+
+    type Service;
+    #[wasm_bindgen(js_name = fakeService)]
+    fn fake_service(steps: Array) -> Service;
+    #[wasm_bindgen(method, getter)]
+    fn calls(this: &Service) -> Array;
+    #[wasm_bindgen(method)]
+    fn restore(this: &Service);
+
+    type Timers;
+    #[wasm_bindgen(js_name = fastTimers)]
+    fn fast_timers(factor: u32) -> Timers;
+    #[wasm_bindgen(method, getter)]
+    fn delays(this: &Timers) -> Array;
+    #[wasm_bindgen(method, js_name = restore)]
+    fn restore_timers(this: &Timers);
+
+    type Opener;
+    #[wasm_bindgen(js_name = fakeOpen)]
+    fn fake_open(blocked: bool) -> Opener;
+    #[wasm_bindgen(method, getter, js_name = calls)]
+    fn open_calls(this: &Opener) -> Array;
+    #[wasm_bindgen(method, getter)]
+    fn submissions(this: &Opener) -> Array;
+    #[wasm_bindgen(method, js_name = restore)]
+    fn restore_open(this: &Opener);
+
+    type Console;
+    #[wasm_bindgen(js_name = quietConsole)]
+    fn quiet_console() -> Console;
+    #[wasm_bindgen(method, getter)]
+    fn errors(this: &Console) -> Array;
+    #[wasm_bindgen(method, js_name = restore)]
+    fn restore_console(this: &Console);
+
+    type Recorder;
+    fn recorder() -> Recorder;
+    #[wasm_bindgen(method, getter)]
+    fn handler(this: &Recorder) -> Function;
+    #[wasm_bindgen(method)]
+    fn names(this: &Recorder) -> Array;
+    #[wasm_bindgen(method)]
+    fn data(this: &Recorder, name: &str) -> JsValue;
+
+    fn sleep(ms: u32) -> Promise;
+    fn settle(promise: &Promise, ms: u32) -> Promise;
+    #[wasm_bindgen(js_name = isPending)]
+    fn is_pending(promise: &Promise) -> Promise;
+    #[wasm_bindgen(js_name = postMessageEvent)]
+    fn post_message_event(data: &JsValue, origin: &str, source: &JsValue);
+    fn thrower() -> Function;
+    fn once(f: &Function) -> Function;
+    #[wasm_bindgen(js_name = hostileValues)]
+    fn hostile_values() -> Array;
+    #[wasm_bindgen(js_name = expectedErrorShape)]
+    fn expected_error_shape(error: &JsValue) -> bool;
+    #[wasm_bindgen(js_name = removeFrame)]
+    fn remove_frame(window: &JsValue);
+}
+
+const WEBSERVER: &str = "http://glance.test";
+/// The numbers of the module's properties, as the facade passes them.
+const WEBSERVER_SETTING: u32 = 0;
+const POST_SETTING: u32 = 1;
+const TIMEOUT_SETTING: u32 = 2;
+
+fn answer(which: &str) -> String {
+    text(&answers(), which)
+}
+const SIGNATURE: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO-_";
+
+fn key_expiring_in(seconds: f64) -> String {
+    let expires = (js_sys::Date::now() / 1000.0 + seconds) as u64;
+    format!("$1${expires}${SIGNATURE}")
+}
+
+fn credentials(login_key: &str) -> JsValue {
+    let object = Object::new();
+    set(&object, "loginkey", &login_key.into());
+    set(&object, "partnerid", &20541.into());
+    set(&object, "partneruserid", &"joe&co".into());
+    object.into()
+}
+
+fn set(object: &JsValue, key: &str, value: &JsValue) {
+    Reflect::set(object, &key.into(), value).unwrap();
+}
+
+fn get(object: &JsValue, key: &str) -> JsValue {
+    Reflect::get(object, &key.into()).unwrap()
+}
+
+fn text(object: &JsValue, key: &str) -> String {
+    get(object, key).as_string().unwrap_or_default()
+}
+
+fn step(status: u16, body: &str) -> JsValue {
+    let object = Object::new();
+    set(&object, "status", &status.into());
+    set(&object, "body", &body.into());
+    object.into()
+}
+
+fn failing_step(message: &str) -> JsValue {
+    let object = Object::new();
+    set(&object, "fail", &message.into());
+    object.into()
+}
+
+fn hanging_step() -> JsValue {
+    let object = Object::new();
+    set(&object, "hang", &true.into());
+    object.into()
+}
+
+fn steps(items: &[JsValue]) -> Array {
+    items.iter().collect()
+}
+
+async fn wait(ms: u32) {
+    JsFuture::from(sleep(ms)).await.unwrap();
+}
+
+/// The outcome of a promise that must settle within `ms`: `Ok(value)` or `Err(error)`.
+async fn outcome(promise: &Promise, ms: u32) -> Result<JsValue, JsValue> {
+    let settled = JsFuture::from(settle(promise, ms)).await.unwrap();
+    assert!(!get(&settled, "hung").is_truthy(), "the promise did not settle within {ms} ms");
+    if get(&settled, "ok").is_truthy() {
+        Ok(get(&settled, "value"))
+    } else {
+        Err(get(&settled, "error"))
+    }
+}
+
+/// The pauses between lookup attempts among the timers set (request deadlines and others left out).
+fn schedule_pauses(timers: &Timers) -> Vec<f64> {
+    timers.delays().iter().filter_map(|d| d.as_f64()).filter(|&d| d == 3000.0 || d == 5000.0).collect()
+}
+
+fn code(error: &JsValue) -> String {
+    assert!(expected_error_shape(error), "not an Error with a code: {error:?}");
+    text(error, "code")
+}
+
+fn names(recorder: &Recorder) -> Vec<String> {
+    recorder.names().iter().filter_map(|name| name.as_string()).collect()
+}
+
+/// A fresh agent: authenticated against the fake webserver, default settings, a catch-all recorder.
+/// Dropping it removes the recorder, cancels lookups and closes viewers left by a failed test.
+struct Fixture {
+    events: Recorder,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        agent::configure(WEBSERVER_SETTING, WEBSERVER.into()).unwrap();
+        agent::configure(POST_SETTING, true.into()).unwrap();
+        agent::configure(TIMEOUT_SETTING, 10_000.into()).unwrap();
+        agent::authenticate(credentials(&key_expiring_in(3600.0))).unwrap();
+        let events = recorder();
+        agent::add_event_listener_all(events.handler().into()).unwrap();
+        Fixture { events }
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = agent::remove_event_listener_all(self.events.handler().into());
+        for _ in 0..16 {
+            agent::cancel_lookup();
+        }
+        agent::logout();
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_found_session_resolves_the_result_after_waiting_and_found_events() {
+    let fixture = Fixture::new();
+    let service = fake_service(steps(&[step(200, &answer("found"))]));
+    let result = outcome(&agent::lookup_session("4400".into(), false.into()), 2000).await;
+    service.restore();
+
+    let result = result.expect("lookup resolves");
+    assert_eq!(
+        text(&result, "agentjoinurl"),
+        "http://glance.test/agentjoin/AgentView.aspx?SessionKey=4400&ssnid=20541.4400.1"
+    );
+    assert_eq!(text(&result, "passcode"), "4400");
+    assert_eq!(text(&result, "calltype"), "C");
+    assert_eq!(text(&result, "service"), "agent");
+    assert_eq!(names(&fixture.events), ["lookupWaiting", "lookupFound"]);
+    let waiting = fixture.events.data("lookupWaiting");
+    assert_eq!(text(&waiting, "ssnkey"), "4400");
+    assert_eq!(text(&waiting, "service"), "agent");
+    assert!(get(&waiting, "cancel").is_function());
+    assert_eq!(text(&fixture.events.data("lookupFound"), "passcode"), "4400");
+}
+
+#[wasm_bindgen_test]
+async fn the_lookup_is_a_percent_encoded_form_post_to_the_webserver() {
+    let _fixture = Fixture::new();
+    let service = fake_service(steps(&[step(200, &answer("notFound"))]));
+    let result = outcome(&agent::lookup_session(" 12 34& ".into(), false.into()), 2000).await;
+    service.restore();
+
+    let empty: Object = result.unwrap().unchecked_into();
+    assert_eq!(Object::keys(&empty).length(), 0, "not found without wait: {{}}");
+    let call = service.calls().get(0);
+    assert_eq!(text(&call, "url"), "http://glance.test/services/SessionService.asmx/LookupPartnerSession2");
+    assert_eq!(text(&call, "method"), "POST");
+    assert_eq!(text(&call, "contentType"), "application/x-www-form-urlencoded");
+    let body = text(&call, "body");
+    assert!(body.starts_with("partnerid=20541&partneruserid=joe%26co&loginkey=%241%24"), "{body}");
+    assert!(body.ends_with(&format!("%24{SIGNATURE}&ssnkey=12%2034%26")), "{body}");
+}
+
+#[wasm_bindgen_test]
+async fn a_waiting_lookup_polls_on_the_schedule_until_the_session_starts() {
+    let fixture = Fixture::new();
+    let timers = fast_timers(100);
+    let service = fake_service(steps(&[
+        step(200, &answer("notFound")),
+        step(200, &answer("notFound")),
+        step(200, &answer("notFound")),
+        step(200, &answer("found")),
+    ]));
+    let result = outcome(&agent::lookup_session("4400".into(), JsValue::UNDEFINED), 3000).await;
+    let pauses = schedule_pauses(&timers);
+    timers.restore_timers();
+    service.restore();
+
+    assert_eq!(text(&result.unwrap(), "passcode"), "4400");
+    assert_eq!(service.calls().length(), 4);
+    assert_eq!(pauses, [3000.0, 3000.0, 3000.0], "3 s between the first attempts");
+    assert_eq!(
+        names(&fixture.events),
+        ["lookupWaiting", "lookupWaiting", "lookupWaiting", "lookupWaiting", "lookupFound"]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_waiting_lookup_times_out_after_twelve_attempts() {
+    let fixture = Fixture::new();
+    let timers = fast_timers(100);
+    let service = fake_service(steps(&[step(200, &answer("notFound"))]));
+    let result = outcome(&agent::lookup_session("4400".into(), true.into()), 5000).await;
+    let pauses = schedule_pauses(&timers);
+    timers.restore_timers();
+    service.restore();
+
+    let error = result.expect_err("times out");
+    assert_eq!(code(&error), "timedout");
+    assert_eq!(text(&error, "reason"), "timedout");
+    assert_eq!(service.calls().length(), 12);
+    assert_eq!(pauses, [3000.0, 3000.0, 3000.0, 3000.0, 3000.0, 3000.0, 5000.0, 5000.0, 5000.0, 5000.0, 5000.0]);
+    let failed = fixture.events.data("lookupFailed");
+    assert_eq!((text(&failed, "reason"), text(&failed, "ssnkey")), ("timedout".to_owned(), "4400".to_owned()));
+    assert_eq!(names(&fixture.events).iter().filter(|n| *n == "lookupWaiting").count(), 12);
+}
+
+#[wasm_bindgen_test]
+async fn an_error_document_ends_a_waiting_lookup_at_once() {
+    let fixture = Fixture::new();
+    let service = fake_service(steps(&[step(200, &answer("refused"))]));
+    let result = outcome(&agent::lookup_session("4400".into(), true.into()), 2000).await;
+    service.restore();
+
+    let error = result.expect_err("refused");
+    assert_eq!(code(&error), "service_error");
+    assert_eq!(text(&error, "reason"), answer("refused"));
+    assert_eq!(service.calls().length(), 1, "no retry after an error document");
+    assert_eq!(text(&fixture.events.data("lookupFailed"), "reason"), answer("refused"));
+}
+
+#[wasm_bindgen_test]
+async fn transient_failures_are_retried_while_waiting_and_end_a_lookup_that_does_not_wait() {
+    let _fixture = Fixture::new();
+    let timers = fast_timers(100);
+    let service =
+        fake_service(steps(&[step(503, "busy"), failing_step("Failed to fetch"), step(200, &answer("found"))]));
+    let waited = outcome(&agent::lookup_session("4400".into(), true.into()), 3000).await;
+    service.restore();
+    assert_eq!(text(&waited.expect("retried until found"), "passcode"), "4400");
+    assert_eq!(service.calls().length(), 3);
+
+    let service = fake_service(steps(&[step(500, "Server Error")]));
+    let once = outcome(&agent::lookup_session("4400".into(), false.into()), 2000).await;
+    service.restore();
+    timers.restore_timers();
+    let error = once.expect_err("no retry without wait");
+    assert_eq!((code(&error), text(&error, "reason")), ("service_unavailable".to_owned(), "Server Error".to_owned()));
+}
+
+#[wasm_bindgen_test]
+async fn a_request_past_its_timeout_is_aborted() {
+    let fixture = Fixture::new();
+    agent::configure(TIMEOUT_SETTING, 50.into()).unwrap();
+    let service = fake_service(steps(&[hanging_step()]));
+    let result = outcome(&agent::lookup_session("4400".into(), false.into()), 2000).await;
+    service.restore();
+
+    let error = result.expect_err("times out");
+    assert_eq!(
+        (code(&error), text(&error, "reason")),
+        ("service_unavailable".to_owned(), "the request timed out".to_owned())
+    );
+    assert!(get(&get(&service.calls().get(0), "signal"), "aborted").is_truthy());
+    assert_eq!(text(&fixture.events.data("lookupFailed"), "reason"), "the request timed out");
+}
+
+#[wasm_bindgen_test]
+async fn cancel_from_inside_lookup_waiting_rejects_at_once_and_sends_nothing() {
+    let fixture = Fixture::new();
+    let service = fake_service(steps(&[step(200, &answer("found"))]));
+    let cancel_it = Closure::<dyn FnMut(JsValue, JsValue)>::new(|_name: JsValue, data: JsValue| {
+        let cancel: Function = get(&data, "cancel").unchecked_into();
+        cancel.call0(&JsValue::NULL).unwrap();
+        cancel.call0(&JsValue::NULL).expect("a second call is harmless");
+    });
+    let handler: Function = once(cancel_it.as_ref().unchecked_ref());
+    agent::add_event_listener("lookupWaiting".into(), handler.clone().into()).unwrap();
+    let result = outcome(&agent::lookup_session("4400".into(), true.into()), 2000).await;
+    agent::remove_event_listener("lookupWaiting".into(), handler.into()).unwrap();
+    service.restore();
+
+    assert_eq!(code(&result.expect_err("canceled")), "canceled");
+    assert_eq!(service.calls().length(), 0, "canceled before the request");
+    assert_eq!(names(&fixture.events), ["lookupWaiting", "lookupCanceled"]);
+    assert_eq!(text(&fixture.events.data("lookupCanceled"), "ssnkey"), "4400");
+}
+
+#[wasm_bindgen_test]
+async fn cancel_lookup_aborts_the_request_in_flight_and_rejects_before_it_answers() {
+    let fixture = Fixture::new();
+    let service = fake_service(steps(&[hanging_step()]));
+    let lookup = agent::lookup_session("4400".into(), true.into());
+    wait(20).await;
+    assert!(JsFuture::from(is_pending(&lookup)).await.unwrap().is_truthy());
+    agent::cancel_lookup();
+    let result = outcome(&lookup, 100).await;
+    service.restore();
+
+    assert_eq!(code(&result.expect_err("canceled")), "canceled");
+    assert!(get(&get(&service.calls().get(0), "signal"), "aborted").is_truthy(), "request aborted");
+    assert_eq!(names(&fixture.events), ["lookupWaiting", "lookupCanceled"]);
+    agent::cancel_lookup(); // nothing left to cancel: no event, no error
+    assert_eq!(names(&fixture.events).len(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn lookups_need_fresh_credentials_and_send_nothing_otherwise() {
+    let fixture = Fixture::new();
+    let service = fake_service(steps(&[step(200, &answer("found"))]));
+    agent::logout();
+    let anonymous = outcome(&agent::lookup_session("4400".into(), false.into()), 2000).await;
+    agent::authenticate(credentials(&key_expiring_in(-5.0))).expect("an expired key is stored, caught at use");
+    let expired = outcome(&agent::lookup_session("4400".into(), false.into()), 2000).await;
+    service.restore();
+
+    assert_eq!(code(&anonymous.expect_err("no credentials")), "not_authenticated");
+    assert_eq!(code(&expired.expect_err("expired")), "loginkey_expired");
+    assert_eq!(service.calls().length(), 0);
+    assert_eq!(names(&fixture.events), ["lookupFailed", "lookupFailed"]);
+    assert_eq!(text(&fixture.events.data("lookupFailed"), "reason"), "not_authenticated");
+}
+
+#[wasm_bindgen_test]
+async fn malformed_credentials_throw_naming_the_field_and_keep_the_previous_ones() {
+    let _fixture = Fixture::new();
+    let good = key_expiring_in(3600.0);
+    let cases: [(JsValue, &str); 6] = [
+        ("not an object".into(), "credentials must be an object"),
+        (credentials("$1$123$short"), "loginkey"),
+        (credentials(&good.replace("$1$", "$2$")), "loginkey"),
+        (
+            {
+                let c = credentials(&good);
+                set(&c, "partnerid", &0.into());
+                c
+            },
+            "partnerid",
+        ),
+        (
+            {
+                let c = credentials(&good);
+                set(&c, "partnerid", &"12a".into());
+                c
+            },
+            "partnerid",
+        ),
+        (
+            {
+                let c = credentials(&good);
+                set(&c, "partneruserid", &"".into());
+                c
+            },
+            "partneruserid",
+        ),
+    ];
+    for (bad, field) in cases {
+        let error = agent::authenticate(bad).expect_err("refused");
+        assert_eq!(code(&error), "invalid_credentials");
+        assert!(text(&error, "message").contains(field), "{field}: {}", text(&error, "message"));
+    }
+    let service = fake_service(steps(&[step(200, &answer("found"))]));
+    let result = outcome(&agent::lookup_session("4400".into(), false.into()), 2000).await;
+    service.restore();
+    assert!(result.is_ok(), "the fixture's credentials are still there");
+    assert!(text(&service.calls().get(0), "body").contains("partneruserid=joe%26co"));
+
+    let numeric = credentials(&good);
+    set(&numeric, "partnerid", &"20541".into());
+    set(&numeric, "partneruserid", &42.into());
+    agent::authenticate(numeric).expect("numeric strings and numbers are fine");
+}
+
+#[wasm_bindgen_test]
+async fn a_throwing_listener_is_reported_and_the_next_one_still_runs() {
+    let fixture = Fixture::new();
+    let console = quiet_console();
+    let failing = thrower();
+    agent::add_event_listener("lookupWaiting".into(), failing.clone().into()).unwrap();
+    let service = fake_service(steps(&[step(200, &answer("found"))]));
+    let result = outcome(&agent::lookup_session("4400".into(), false.into()), 2000).await;
+    service.restore();
+    agent::remove_event_listener("lookupWaiting".into(), failing.into()).unwrap();
+    console.restore_console();
+
+    assert!(result.is_ok());
+    assert_eq!(names(&fixture.events), ["lookupWaiting", "lookupFound"], "the catch-all after it still heard both");
+    let errors: Vec<String> = console.errors().iter().filter_map(|e| e.as_string()).collect();
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].contains("lookupWaiting") && errors[0].contains("listener failure"), "{errors:?}");
+}
+
+#[wasm_bindgen_test]
+async fn listeners_removed_inside_a_handler_are_skipped_and_added_ones_hear_the_next_event() {
+    let fixture = Fixture::new();
+    let late = recorder();
+    let second = recorder();
+    let (late_handler, second_handler) = (late.handler(), second.handler());
+    let first = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |_: JsValue, _: JsValue| {
+        agent::remove_event_listener("lookupWaiting".into(), second_handler.clone().into()).unwrap();
+        agent::add_event_listener("lookupWaiting".into(), late_handler.clone().into()).unwrap();
+    });
+    let first_handler: Function = once(first.as_ref().unchecked_ref());
+    agent::add_event_listener("lookupWaiting".into(), first_handler.clone().into()).unwrap();
+    agent::add_event_listener("lookupWaiting".into(), second.handler().into()).unwrap();
+
+    let timers = fast_timers(100);
+    let service = fake_service(steps(&[step(200, &answer("notFound")), step(200, &answer("found"))]));
+    let result = outcome(&agent::lookup_session("4400".into(), true.into()), 3000).await;
+    service.restore();
+    timers.restore_timers();
+    for handler in [first_handler, late.handler()] {
+        agent::remove_event_listener("lookupWaiting".into(), handler.into()).unwrap();
+    }
+
+    assert!(result.is_ok());
+    assert_eq!(names(&second).len(), 0, "removed by an earlier listener of the same event: not called");
+    assert_eq!(names(&late), ["lookupWaiting"], "added during the first event: hears only the second");
+    assert_eq!(names(&fixture.events), ["lookupWaiting", "lookupWaiting", "lookupFound"]);
+}
+
+#[wasm_bindgen_test]
+async fn hostile_arguments_to_every_function_are_refused_and_a_normal_lookup_still_works() {
+    let fixture = Fixture::new();
+    let opener = fake_open(false);
+    let console = quiet_console();
+    let mut tried = 0;
+    // A call may succeed (a hostile value can be a valid argument) but must not trap or throw a non-Error.
+    let no_trap = |result: Result<(), JsValue>, what: &str| {
+        if let Err(error) = result {
+            assert!(expected_error_shape(&error), "{what}: {error:?}");
+        }
+    };
+    for value in hostile_values().iter() {
+        // Lookups that get through answer with an error document, so nothing waits 45 s.
+        let refusing = fake_service(steps(&[step(200, &answer("refused"))]));
+        no_trap(agent::authenticate(value.clone()), "authenticate");
+        no_trap(agent::add_event_listener(value.clone(), value.clone()), "addEventListener");
+        no_trap(agent::add_event_listener("x".into(), value.clone()), "addEventListener handler");
+        no_trap(agent::add_event_listener_all(value.clone()), "addEventListenerAll");
+        no_trap(agent::remove_event_listener(value.clone(), value.clone()), "removeEventListener");
+        no_trap(agent::remove_event_listener_all(value.clone()), "removeEventListenerAll");
+        no_trap(agent::close(value.clone()), "close");
+        no_trap(agent::configure(WEBSERVER_SETTING, value.clone()), "webserver");
+        no_trap(agent::configure(TIMEOUT_SETTING, value.clone()), "requestTimeout");
+        let promises = [
+            agent::lookup_session(value.clone(), value.clone()),
+            agent::join_session(value.clone(), value.clone()),
+            agent::join_session("4400".into(), value.clone()),
+            agent::open_viewer(value.clone(), value.clone()),
+            agent::open_viewer("4400".into(), value.clone()),
+            agent::open_agent_join_url(value.clone(), value.clone()),
+        ];
+        for promise in promises {
+            if let Err(error) = outcome(&promise, 2000).await {
+                assert!(expected_error_shape(&error), "rejected with {error:?}");
+            }
+        }
+        refusing.restore();
+        tried += 15;
+
+        // Whatever that did, the agent still works.
+        agent::remove_event_listener_all(value.clone()).ok();
+        agent::remove_event_listener("x".into(), value.clone()).ok();
+        agent::configure(WEBSERVER_SETTING, WEBSERVER.into()).unwrap();
+        agent::configure(TIMEOUT_SETTING, 10_000.into()).unwrap();
+        agent::authenticate(credentials(&key_expiring_in(3600.0))).unwrap();
+        let service = fake_service(steps(&[step(200, &answer("found"))]));
+        let lookup = outcome(&agent::lookup_session("4400".into(), false.into()), 2000).await;
+        service.restore();
+        assert_eq!(text(&lookup.expect("a normal lookup works after a hostile call"), "passcode"), "4400");
+    }
+    console.restore_console();
+    opener.restore_open();
+    assert!(tried >= 150, "{tried} hostile calls");
+    drop(fixture);
+}
+
+#[wasm_bindgen_test]
+async fn only_http_urls_open_a_viewer() {
+    let _fixture = Fixture::new();
+    let opener = fake_open(false);
+    for url in
+        ["javascript:alert(1)", " JAVASCRIPT:alert(1)", "data:text/html,x", "vbscript:x", "about:blank", "/relative"]
+    {
+        let result = outcome(&agent::open_agent_join_url(url.into(), JsValue::UNDEFINED), 1000).await;
+        assert_eq!(code(&result.expect_err(url)), "invalid_url", "{url}");
+    }
+    assert_eq!(opener.open_calls().length(), 0, "nothing opened");
+    opener.restore_open();
+}
+
+#[wasm_bindgen_test]
+async fn post_mode_sends_credentials_in_a_form_never_in_a_url() {
+    let fixture = Fixture::new();
+    let opener = fake_open(false);
+    let viewer = outcome(&agent::open_viewer("4400".into(), JsValue::UNDEFINED), 1000).await.expect("opened");
+    let call = opener.open_calls().get(0);
+    let submission = opener.submissions().get(0);
+    opener.restore_open();
+    let _ = agent::close(viewer);
+
+    assert_eq!(text(&call, "url"), "about:blank");
+    assert_eq!(text(&call, "name"), "_blank");
+    assert!(text(&call, "features").contains("width=800"));
+    assert_eq!(text(&submission, "method"), "POST");
+    assert_eq!(text(&submission, "action"), "http://glance.test/agentjoin/AgentView.aspx");
+    let fields = get(&submission, "fields");
+    assert_eq!(text(&fields, "SESSIONKEY"), "4400");
+    assert_eq!(text(&fields, "PARTNERID"), "20541");
+    assert_eq!(text(&fields, "PARTNERUSERID"), "joe&co");
+    assert!(text(&fields, "LOGINKEY").starts_with("$1$"));
+    assert!(names(&fixture.events).contains(&"viewerOpened".to_owned()));
+}
+
+#[wasm_bindgen_test]
+async fn get_mode_puts_the_encoded_parameters_in_the_url() {
+    let _fixture = Fixture::new();
+    agent::configure(POST_SETTING, false.into()).unwrap();
+    let opener = fake_open(false);
+    let params = Object::new();
+    set(&params, "windowName", &"agentView".into());
+    let viewer = outcome(&agent::open_viewer("44 00".into(), params.into()), 1000).await.expect("opened");
+    let call = opener.open_calls().get(0);
+    opener.restore_open();
+    let _ = agent::close(viewer);
+
+    let url = text(&call, "url");
+    assert!(url.starts_with("http://glance.test/agentjoin/AgentView.aspx?SessionKey=44%2000&partnerid=20541&partneruserid=joe%26co&loginkey=%241%24"), "{url}");
+    assert_eq!(text(&call, "name"), "agentView");
+}
+
+#[wasm_bindgen_test]
+async fn a_blocked_popup_fires_popupblocked_and_rejects() {
+    let fixture = Fixture::new();
+    let opener = fake_open(true);
+    let service = fake_service(steps(&[step(200, &answer("found"))]));
+    let joined = outcome(&agent::join_session("4400".into(), JsValue::UNDEFINED), 2000).await;
+    service.restore();
+    opener.restore_open();
+
+    assert_eq!(code(&joined.expect_err("blocked")), "popup_blocked");
+    assert_eq!(names(&fixture.events), ["lookupWaiting", "lookupFound", "popupblocked"]);
+}
+
+#[wasm_bindgen_test]
+async fn join_session_resolves_the_viewer_and_closing_it_fires_viewer_closed_once() {
+    let fixture = Fixture::new();
+    let opener = fake_open(false);
+    let service = fake_service(steps(&[step(200, &answer("found"))]));
+    let viewer = outcome(&agent::join_session("4400".into(), JsValue::UNDEFINED), 2000).await.expect("joined");
+    service.restore();
+
+    let submission = opener.submissions().get(0);
+    assert_eq!(text(&submission, "action"), "http://glance.test/agentjoin/AgentView.aspx");
+    let fields = get(&submission, "fields");
+    assert_eq!((text(&fields, "SESSIONKEY"), text(&fields, "SSNID")), ("4400".to_owned(), "20541.4400.1".to_owned()));
+    assert!(text(&fields, "LOGINKEY").starts_with("$1$"), "credentials go to the webserver's own viewer");
+
+    let opened = fixture.events.data("viewerOpened");
+    let close: Function = get(&opened, "close").unchecked_into();
+    close.call0(&JsValue::NULL).unwrap();
+    close.call0(&JsValue::NULL).expect("a second close is harmless");
+    agent::close(viewer).expect("closing a closed viewer is harmless");
+    wait(700).await;
+    opener.restore_open();
+    assert_eq!(names(&fixture.events), ["lookupWaiting", "lookupFound", "viewerOpened", "viewerClosed"]);
+}
+
+#[wasm_bindgen_test]
+async fn viewer_closed_fires_once_when_the_agent_closes_the_viewer() {
+    let fixture = Fixture::new();
+    let opener = fake_open(false);
+    let viewer = outcome(&agent::open_viewer("4400".into(), JsValue::UNDEFINED), 1000).await.expect("opened");
+    remove_frame(&viewer); // its window now reports `closed`, as a window the agent closed does
+    wait(1300).await;
+    agent::close(viewer).expect("harmless after the fact");
+    opener.restore_open();
+    assert_eq!(names(&fixture.events).iter().filter(|n| *n == "viewerClosed").count(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn viewer_events_are_dispatched_only_from_the_viewer_on_the_webserver_origin() {
+    let fixture = Fixture::new();
+    let named = recorder();
+    agent::add_event_listener("videoStarted".into(), named.handler().into()).unwrap();
+    let opener = fake_open(false);
+    let viewer = outcome(&agent::open_viewer("4400".into(), JsValue::UNDEFINED), 1000).await.expect("opened");
+    let event = |name: &str| {
+        let message = Object::new();
+        set(&message, "glanceEvent", &name.into());
+        let data = Object::new();
+        set(&data, "service", &"video".into());
+        set(&message, "data", &data);
+        JsValue::from(message)
+    };
+    let window: JsValue = js_sys::global().into();
+    post_message_event(&event("videoStarted"), WEBSERVER, &viewer);
+    post_message_event(&event("spoofOrigin"), "http://evil.test", &viewer);
+    post_message_event(&event("spoofSource"), WEBSERVER, &window);
+    for junk in [JsValue::NULL, "videoStarted".into(), 5.into(), Object::new().into()] {
+        post_message_event(&junk, WEBSERVER, &viewer);
+    }
+    post_message_event(&event(&"x".repeat(100_000)), WEBSERVER, &viewer);
+    opener.restore_open();
+    let _ = agent::close(viewer);
+    agent::remove_event_listener("videoStarted".into(), named.handler().into()).unwrap();
+
+    let heard: Vec<String> = names(&fixture.events).into_iter().filter(|n| !n.starts_with("viewer")).collect();
+    assert_eq!(heard, ["videoStarted"]);
+    assert_eq!(names(&named), ["videoStarted"]);
+    assert_eq!(text(&named.data("videoStarted"), "service"), "video");
+}
+
+#[wasm_bindgen_test]
+async fn iframe_mode_loads_the_viewer_in_the_iframe_by_element_or_id() {
+    let fixture = Fixture::new();
+    let opener = fake_open(false);
+    let document = web_sys::window().unwrap().document().unwrap();
+    let frame = document.create_element("iframe").unwrap();
+    frame.set_id("glance-frame");
+    document.body().unwrap().append_child(&frame).unwrap();
+    let params = Object::new();
+    set(&params, "iframe", &"glance-frame".into());
+    let viewer = outcome(&agent::open_viewer("4400".into(), params.clone().into()), 1000).await.expect("opened");
+
+    assert_eq!(viewer, get(&frame, "contentWindow"), "resolves with the iframe's window");
+    assert_eq!(opener.open_calls().length(), 0, "no popup");
+    let submission = opener.submissions().get(0);
+    assert_eq!(text(&submission, "target"), frame.get_attribute("name").unwrap());
+    assert_eq!(text(&get(&submission, "fields"), "SESSIONKEY"), "4400");
+
+    let detached = document.create_element("iframe").unwrap();
+    set(&params, "iframe", &detached);
+    let blocked = outcome(&agent::open_viewer("4400".into(), params.clone().into()), 1000).await;
+    assert_eq!(code(&blocked.expect_err("no window")), "iframe_blocked");
+    set(&params, "iframe", &document.body().unwrap());
+    let not_frame = outcome(&agent::open_viewer("4400".into(), params.into()), 1000).await;
+    assert_eq!(code(&not_frame.expect_err("not an iframe")), "invalid_argument");
+
+    agent::close(frame.clone().into()).unwrap();
+    assert_eq!(frame.get_attribute("src").as_deref(), Some("about:blank"));
+    opener.restore_open();
+    frame.remove();
+    let heard = names(&fixture.events);
+    assert_eq!(heard, ["viewerOpened", "iframeblocked", "viewerClosed"]);
+}
+
+#[wasm_bindgen_test]
+fn webserver_is_validated_and_normalised() {
+    let _fixture = Fixture::new();
+    agent::configure(WEBSERVER_SETTING, "https://glance.example.com/".into()).unwrap();
+    assert_eq!(agent::setting(WEBSERVER_SETTING), "https://glance.example.com");
+    for bad in
+        ["javascript:alert(1)", "ftp://glance.example.com", "glance.example.com", "https://glance.example.com/?x=1"]
+    {
+        assert_eq!(code(&agent::configure(WEBSERVER_SETTING, bad.into()).expect_err(bad)), "invalid_argument");
+    }
+    assert_eq!(agent::setting(WEBSERVER_SETTING), "https://glance.example.com", "kept after refusals");
+    assert_eq!(agent::setting(POST_SETTING), true);
+    assert_eq!(code(&agent::configure(TIMEOUT_SETTING, 0.into()).expect_err("zero")), "invalid_argument");
+}
