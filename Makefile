@@ -56,14 +56,17 @@ test: setup
 	$(MAKE) --no-print-directory test-native test-wasm test-browser
 
 test-native:
+	mkdir -p target
 	cargo test --lib 2>&1 | tee target/test-native.log
 	@js/tools/require-tests.sh native target/test-native.log
 
 test-wasm:
+	mkdir -p target
 	wasm-pack test --headless --chrome --chromedriver $(CHROMEDRIVER) -- --test web 2>&1 | tee target/test-wasm.log
 	@js/tools/require-tests.sh wasm target/test-wasm.log
 
 test-browser: build
+	tsc -p tests/types
 	node --test --test-reporter=spec tests/browser/ 2>&1 | tee target/test-browser.log
 	@js/tools/require-tests.sh browser target/test-browser.log
 

@@ -1,0 +1,153 @@
+// Types for glance-agent: the Glance Browser Agent API (`GLANCE.Agent`).
+
+/** Stable `code` of every `Error` the API throws or rejects with. */
+export type GlanceAgentErrorCode =
+  | 'invalid_credentials'
+  | 'not_authenticated'
+  | 'loginkey_expired'
+  | 'invalid_argument'
+  | 'invalid_url'
+  | 'not_found'
+  | 'canceled'
+  | 'timedout'
+  | 'service_error'
+  | 'service_unavailable'
+  | 'popup_blocked'
+  | 'iframe_blocked'
+  | 'load_failed';
+
+export interface GlanceAgentError extends Error {
+  code: GlanceAgentErrorCode;
+  /** For `service_error`, `service_unavailable` and `timedout`: the `reason` of `lookupFailed`. */
+  reason?: string;
+}
+
+export interface Credentials {
+  /** `$1$<expires>$<signature>`, made by your server with the Glance API key. */
+  loginkey: string;
+  /** Your Glance group id. */
+  partnerid: number | string;
+  /** The agent's id in your systems. */
+  partneruserid: string;
+}
+
+/** What a found session's lookup resolves to (element texts of the service's answer). */
+export interface LookupResult {
+  id: string;
+  ssnid: string;
+  serverip: string;
+  servername: string;
+  personid: string;
+  groupid: string;
+  passcode: string;
+  agentjoinurl: string;
+  clientjoinurl: string;
+  /** `C` cobrowse, `G` screenshare, `V` video. */
+  calltype: string;
+  visitorversion: string;
+  service: 'agent';
+}
+
+/** What a lookup that does not wait resolves to when there is no session yet: `{}`. */
+export type NotFound = { [K in keyof LookupResult]?: undefined };
+
+export interface ViewerParams {
+  /** Window name for the viewer; default `_blank`. */
+  windowName?: string;
+  /** `window.open` features; default an 800x800 window without bars. */
+  windowFeatures?: string;
+  /** Load the viewer in this iframe (or the iframe with this id) instead of a window. */
+  iframe?: HTMLIFrameElement | string;
+}
+
+export interface JoinParams extends ViewerParams {
+  /** Wait for the session to start (default true); false looks once and rejects `not_found`. */
+  wait?: boolean;
+}
+
+/** The viewer: its `Window` (for an iframe, the iframe's window). */
+export type Viewer = Window;
+
+interface AgentEventBase { service: 'agent' }
+
+/** Payloads of the events, by name. Viewer events carry the fields the Glance viewer sends. */
+export interface GlanceEventMap {
+  lookupWaiting: AgentEventBase & { ssnkey: string; cancel: () => void };
+  lookupFound: LookupResult;
+  lookupFailed: AgentEventBase & { ssnkey: string; reason: string };
+  lookupCanceled: AgentEventBase & { ssnkey: string };
+  popupblocked: AgentEventBase;
+  iframeblocked: AgentEventBase;
+  viewerOpened: AgentEventBase & { close: () => void };
+  viewerClosed: AgentEventBase;
+  connecting: { service: 'cobrowse' | 'screenshare'; [field: string]: unknown };
+  navigate: { service: 'cobrowse'; url: string; browser: { name: string; platform: string; version: number }; visitorversion: string };
+  agents: { service: 'cobrowse'; count: number; agentlist: unknown[] };
+  rc: { service: 'cobrowse'; enabled: boolean; suspended: boolean };
+  sessionEnded: { service: 'cobrowse'; reason: string } | { service?: 'screenshare'; iserror: boolean; status: number };
+  connected: { service?: 'screenshare' };
+  screen: { service?: 'screenshare'; display: { width: number; height: number }; view: { width: number; height: number } };
+  stats: { service?: 'screenshare'; bytespersec: number | null; framespersec: number | null };
+  conndrop: { service?: 'screenshare' };
+  initialized: { service: 'video' };
+  previewStarted: { service: 'video' };
+  previewEnded: { service: 'video' };
+  videoStarted: { service: 'video'; options: Record<string, unknown> };
+  videoEnded: { service: 'video' };
+  guestCountChanged: { service: 'video'; count: number };
+  error: { service: 'video'; message: string; options: Record<string, unknown> };
+  notEnabled: { service: 'video'; reason: string };
+  info: { service: 'video'; message: string; options: Record<string, unknown> };
+}
+
+export type GlanceEventName = keyof GlanceEventMap;
+export type GlanceEventHandler<K extends GlanceEventName> = (eventname: K, eventdata: GlanceEventMap[K]) => void;
+
+export interface GlanceAgent {
+  /** The Glance web server; default `https://www.glance.net`. Setting anything but an http(s) URL throws. */
+  webserver: string;
+  /** Send the viewer's parameters by POST (default), keeping credentials out of URLs. */
+  postParametersToViewer: boolean;
+  /** Milliseconds one lookup request may take before it is aborted (default 10000). */
+  requestTimeout: number;
+
+  /** Stores the credentials; throws `invalid_credentials` naming the bad field. */
+  authenticate(credentials: Credentials): void;
+  /** Forgets the credentials. */
+  logout(): void;
+  /** Looks a session up; with `wait` (default) polls for about 45 s. Resolves `{}` when not found and not waiting. */
+  lookupSession(sessionkey: string | number, wait?: boolean): Promise<LookupResult | NotFound>;
+  /** Cancels the most recent lookup in progress (`lookupCanceled`, rejection `canceled`). */
+  cancelLookup(): void;
+  /** Looks the session up, then opens its viewer. */
+  joinSession(sessionkey: string | number, params?: JoinParams): Promise<Viewer>;
+  /** Opens the viewer for a session key, with the stored credentials if any. */
+  openViewer(sessionkey: string | number, params?: ViewerParams): Promise<Viewer>;
+  /** Opens a viewer URL (a lookup's `agentjoinurl`); only http(s). */
+  openAgentJoinURL(url: string, params?: ViewerParams): Promise<Viewer>;
+  /** Closes a viewer (window or iframe) and fires `viewerClosed`. */
+  close(viewer: Viewer | HTMLIFrameElement): void;
+
+  addEventListener<K extends GlanceEventName>(eventname: K, handler: GlanceEventHandler<K>): void;
+  addEventListener(eventname: string, handler: (eventname: string, eventdata: any) => void): void;
+  addEventListenerAll(handler: (eventname: string, eventdata: any) => void): void;
+  removeEventListener(eventname: string, handler: (...args: any[]) => void): void;
+  removeEventListenerAll(handler: (...args: any[]) => void): void;
+
+  /** Starts loading the module (optionally from `options.wasm`); resolves when it is ready. */
+  load(options?: { wasm?: string | URL | Response | BufferSource | WebAssembly.Module }): Promise<GlanceAgent>;
+  /** Resolves when the module has loaded; rejects with code `load_failed` if it cannot. */
+  readonly ready: Promise<GlanceAgent>;
+}
+
+/** The agent. Calls made before the module has loaded are queued. */
+export declare const Agent: GlanceAgent;
+/** Sets `target.GLANCE.Agent = Agent` (default `globalThis`), keeping other `GLANCE` members. */
+export declare function install(target?: object): GlanceAgent;
+export default Agent;
+
+declare global {
+  interface Window {
+    GLANCE?: { Agent?: GlanceAgent; [member: string]: unknown };
+  }
+}

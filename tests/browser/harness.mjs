@@ -1,0 +1,120 @@
+// Shared setup for the browser tests: two local origins and headless Chromium.
+//
+// - The console origin serves dist/ and the test pages (`page(name, html, headers)`).
+// - The Glance origin (another port, so requests are cross-origin as in production) answers the
+//   lookup service with whatever `glance.answer` says and serves a viewer page at
+//   /agentjoin/AgentView.aspx that posts one event to its opener. It records every request.
+import http from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const types = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
+
+export const SIGNATURE = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO-_';
+export const loginKey = () => `$1$${Math.floor(Date.now() / 1000) + 3600}$${SIGNATURE}`;
+
+export const FOUND = (origin) => `<?xml version="1.0" encoding="utf-8"?>
+<SessionInfo xmlns="http://www.glance.net/"><id>77</id><ssnid>20541.1234.1</ssnid><passcode>1234</passcode>
+<agentjoinurl>${origin}/agentjoin/AgentView.aspx?SessionKey=1234&amp;ssnid=20541.1234.1</agentjoinurl>
+<calltype>C</calltype></SessionInfo>`;
+
+function listen(handler) {
+  return new Promise((resolve) => {
+    const server = http.createServer(handler);
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
+function readBody(request) {
+  return new Promise((resolve) => {
+    let body = '';
+    request.on('data', (chunk) => { body += chunk; });
+    request.on('end', () => resolve(body));
+  });
+}
+
+export async function start() {
+  const pages = new Map();
+  const glance = { requests: [], answer: null };
+
+  const consoleServer = await listen(async (request, response) => {
+    const url = new URL(request.url, 'http://console');
+    if (url.pathname === '/favicon.ico') { response.writeHead(204); return response.end(); }
+    const page = pages.get(url.pathname);
+    if (page) {
+      response.writeHead(200, { 'Content-Type': page.type || 'text/html', ...page.headers });
+      return response.end(page.body);
+    }
+    const file = normalize(join(root, url.pathname));
+    if (!file.startsWith(join(root, 'dist'))) { response.writeHead(404); return response.end(); }
+    try {
+      const bytes = await readFile(file);
+      response.writeHead(200, { 'Content-Type': types[extname(file)] || 'application/octet-stream' });
+      response.end(bytes);
+    } catch {
+      response.writeHead(404);
+      response.end();
+    }
+  });
+
+  const glanceServer = await listen(async (request, response) => {
+    const body = await readBody(request);
+    const url = new URL(request.url, 'http://glance');
+    glance.requests.push({ method: request.method, url: request.url, body, origin: request.headers.origin,
+      contentType: request.headers['content-type'] });
+    if (url.pathname === '/services/SessionService.asmx/LookupPartnerSession2') {
+      const answer = glance.answer || { status: 200, body: FOUND(glance.origin) };
+      response.writeHead(answer.status, { 'Content-Type': 'text/xml', 'Access-Control-Allow-Origin': request.headers.origin || '*' });
+      return response.end(answer.body);
+    }
+    if (url.pathname === '/agentjoin/AgentView.aspx') {
+      response.writeHead(200, { 'Content-Type': 'text/html' });
+      return response.end(`<!doctype html><title>viewer</title><p>viewer
+        <script>
+          const target = window.opener || window.parent;
+          target.postMessage({ glanceEvent: 'connecting', data: { service: 'cobrowse', ssnkey: '1234' } }, '*');
+        </script>`);
+    }
+    response.writeHead(404);
+    response.end();
+  });
+
+  const consoleOrigin = `http://127.0.0.1:${consoleServer.address().port}`;
+  glance.origin = `http://127.0.0.1:${glanceServer.address().port}`;
+
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+
+  return {
+    consoleOrigin,
+    glance,
+    /** Serves `body` at `/name` on the console origin. */
+    page(name, body, headers = {}, type = 'text/html') {
+      pages.set('/' + name, { body, headers, type });
+      return `${consoleOrigin}/${name}`;
+    },
+    /** A fresh browser context and page, collecting page errors and console errors. */
+    async open(url) {
+      const context = await browser.newContext();
+      const tab = await context.newPage();
+      const problems = [];
+      tab.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+      tab.on('console', (message) => { if (message.type() === 'error') problems.push(`console: ${message.text()}`); });
+      const requests = [];
+      context.on('request', (request) => requests.push(request.url()));
+      await tab.goto(url);
+      return { context, tab, problems, requests };
+    },
+    async stop() {
+      await browser.close();
+      consoleServer.close();
+      glanceServer.close();
+    },
+  };
+}
