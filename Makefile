@@ -8,7 +8,9 @@ TARGET   := wasm32-unknown-unknown
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/version = |"/, ""); print}' Cargo.lock)
 WASM_PACK_VERSION    := 0.15.1
 CHROMEDRIVER := /usr/bin/chromedriver
-export PATH  := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+# cargo install puts tools in $CARGO_HOME/bin (default ~/.cargo/bin); npm tools are in node_modules/.bin.
+CARGO_BIN    := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
+export PATH  := $(CARGO_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
 WASM_RAW   := target/$(TARGET)/release/glance_agent.wasm
 BINDGEN    := target/bindgen
