@@ -76,10 +76,12 @@ test-browser: build
 size: build
 	node js/tools/size.mjs dist/script
 
-## twiggy: what takes the bytes in the module (installs twiggy if needed)
+## twiggy: what takes the bytes in the module, optimised as shipped but with its names (installs twiggy)
 twiggy: build
 	@command -v twiggy >/dev/null || cargo install twiggy
-	twiggy top -n 25 $(BINDGEN)/glance_agent_bg.wasm
+	wasm-opt -Oz --converge -g $(WASM_FEATURES) --flatten --rereloop -Oz -Oz \
+	  $(BINDGEN)/glance_agent_bg.wasm -o target/glance_agent_bg.named.wasm
+	twiggy top -n 25 target/glance_agent_bg.named.wasm
 
 clean:
 	cargo clean

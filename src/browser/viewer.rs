@@ -5,7 +5,6 @@ use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, HtmlFormElement, Node};
 
@@ -117,8 +116,7 @@ pub fn open(target: &ViewerTarget, options: &OpenOptions) -> Result<JsValue, Age
     watch();
     messages::listen();
     let data = js::agent_event();
-    let close_this = Closure::<dyn Fn()>::new(move || finish(id, true));
-    js::set(&data, "close", &close_this.into_js_value());
+    js::set(&data, "close", &js::callback(move |_| finish(id, true)));
     fire(VIEWER_OPENED, &data);
     Ok(window)
 }
