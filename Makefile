@@ -20,6 +20,8 @@ GLUE       := target/glance_agent.min.js
 # Features of the rustc output that Binaryen must accept.
 WASM_FEATURES := --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
                  --enable-reference-types --enable-multivalue
+# The optimisation passes of the shipped module; `make twiggy` runs the same ones, keeping names.
+WASM_OPT_PASSES := -Oz --converge --flatten --rereloop -Oz -Oz
 ESBUILD    := esbuild --bundle --alias:glance-agent-wasm=./$(GLUE) --log-level=warning \
               --log-override:empty-import-meta=silent
 
@@ -41,8 +43,8 @@ setup:
 build: setup
 	cargo build --release --target $(TARGET) --lib
 	wasm-bindgen --target web --out-dir $(BINDGEN) $(WASM_RAW)
-	wasm-opt -Oz --converge --strip-debug --strip-producers --strip-target-features $(WASM_FEATURES) \
-	  --flatten --rereloop -Oz -Oz $(BINDGEN)/glance_agent_bg.wasm -o $(WASM_OPT)
+	wasm-opt $(WASM_OPT_PASSES) --strip-debug --strip-producers --strip-target-features $(WASM_FEATURES) \
+	  $(BINDGEN)/glance_agent_bg.wasm -o $(WASM_OPT)
 	wasm-opt $(WASM_FEATURES) --minify-imports-and-exports-and-modules $(WASM_OPT) -o $(WASM_OPT) > target/names.json
 	node js/tools/minify-names.mjs target/names.json $(BINDGEN)/glance_agent.js $(WASM_OPT) > $(GLUE)
 	rm -rf dist && mkdir -p dist/script dist/npm
@@ -79,8 +81,7 @@ size: build
 ## twiggy: what takes the bytes in the module, optimised as shipped but with its names (installs twiggy)
 twiggy: build
 	@command -v twiggy >/dev/null || cargo install twiggy
-	wasm-opt -Oz --converge -g $(WASM_FEATURES) --flatten --rereloop -Oz -Oz \
-	  $(BINDGEN)/glance_agent_bg.wasm -o target/glance_agent_bg.named.wasm
+	wasm-opt $(WASM_OPT_PASSES) -g $(WASM_FEATURES) $(BINDGEN)/glance_agent_bg.wasm -o target/glance_agent_bg.named.wasm
 	twiggy top -n 25 target/glance_agent_bg.named.wasm
 
 clean:
