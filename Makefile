@@ -1,4 +1,5 @@
-# glance-agent: `make test` sets up a fresh machine and runs every suite; `make build` writes dist/.
+# glance-agent: `make demo` runs the demo console on the local Glance service; `make test` sets up a fresh
+# machine and runs every suite; `make build` writes dist/.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := test
@@ -25,7 +26,7 @@ WASM_OPT_PASSES := -Oz --converge --flatten --rereloop -Oz -Oz
 ESBUILD    := esbuild --bundle --alias:glance-agent-wasm=./$(GLUE) --log-level=warning \
               --log-override:empty-import-meta=silent
 
-.PHONY: setup build test test-native test-wasm test-browser size twiggy clean
+.PHONY: setup build service demo test test-native test-wasm test-browser test-e2e size twiggy clean
 
 ## setup: install what a fresh machine lacks (idempotent; fast when everything is there)
 setup:
@@ -55,13 +56,25 @@ build: setup
 	cp js/glance-agent.d.ts dist/npm/index.d.ts
 	cp js/package.json README.md LICENSE dist/npm/
 
+## service: the local Glance-compatible service (examples/glance-service)
+service: setup
+	cargo build -p glance-service
+
+# Ports of `make demo`; e.g. `make demo DEMO_PORT=9000 SERVICE_PORT=9001`.
+DEMO_PORT    ?= 8000
+SERVICE_PORT ?= 8001
+
+## demo: the agent console (www/) and the local service, until Ctrl-C
+demo: build service
+	target/debug/glance-service --root . --console-port $(DEMO_PORT) --port $(SERVICE_PORT)
+
 ## test: every suite, each required to run at least one test
 test: setup
-	$(MAKE) --no-print-directory test-native test-wasm test-browser
+	$(MAKE) --no-print-directory test-native test-wasm test-browser test-e2e
 
 test-native:
 	mkdir -p target
-	cargo test --lib 2>&1 | tee target/test-native.log
+	(cargo test -p glance-agent --lib && cargo test -p glance-service) 2>&1 | tee target/test-native.log
 	@js/tools/require-tests.sh native target/test-native.log
 
 test-wasm:
@@ -73,6 +86,11 @@ test-browser: build
 	tsc -p tests/types
 	node --test --test-reporter=spec tests/browser/ 2>&1 | tee target/test-browser.log
 	@js/tools/require-tests.sh browser target/test-browser.log
+
+# The 45-second timeout case runs beside the others (--test-concurrency), so it adds no wall time.
+test-e2e: build service
+	node --test --test-reporter=spec --test-concurrency=2 tests/e2e/ 2>&1 | tee target/test-e2e.log
+	@js/tools/require-tests.sh e2e target/test-e2e.log
 
 ## size: raw, gzip and brotli bytes of what a script-tag page downloads
 size: build

@@ -56,6 +56,10 @@ extern "C" {
     #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
     fn reflect_set_str(object: &Object, key: &str, value: &str) -> bool;
 
+    /// `Reflect.set` on an object that may refuse (a cross-origin window throws).
+    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = set)]
+    fn reflect_try_set_str(object: &JsValue, key: &str, value: &str) -> Result<bool, JsValue>;
+
     #[wasm_bindgen(catch, js_namespace = console, js_name = error)]
     fn console_error(before: &str, name: &str, after: &str, detail: &JsValue) -> Result<(), JsValue>;
 }
@@ -89,6 +93,11 @@ pub fn set(object: &Object, key: &str, value: &JsValue) {
 /// Sets `object[key] = text` on an object the library created.
 pub fn set_str(object: &Object, key: &str, text: &str) {
     reflect_set_str(object, key, text);
+}
+
+/// Sets `object[key] = text` where the page or another origin may refuse; false if it did.
+pub fn try_set_str(object: &JsValue, key: &str, text: &str) -> bool {
+    reflect_try_set_str(object, key, text).unwrap_or(false)
 }
 
 /// `{service: "agent", ...}` for the events the library fires.

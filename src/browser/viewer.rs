@@ -149,7 +149,7 @@ fn post_into_window(window: &JsValue, name: &str, target: &ViewerTarget) -> bool
 /// The iframe's window, loaded with the viewer; `None` if the iframe has none (not in a document).
 fn load_in_frame(frame: &Element, target: &ViewerTarget, post: bool) -> Result<JsValue, AgentError> {
     let window = js::get(frame, "contentWindow").ok().filter(JsValue::is_object);
-    let loaded = window.filter(|_| {
+    let loaded = window.filter(|window| {
         if !post {
             return frame.set_attribute("src", &target.get_url()).is_ok();
         }
@@ -157,7 +157,12 @@ fn load_in_frame(frame: &Element, target: &ViewerTarget, post: bool) -> Result<J
         if name.is_empty() {
             name.push_str("glance-viewer-");
             push_decimal(&mut name, u64::from(with_agent(|agent| agent.next_id())));
+            // The attribute alone does not rename a frame that already exists; its window's name does
+            // (possible while the frame still shows our origin, which an unnamed frame normally does).
             let _ = frame.set_attribute("name", &name);
+            if !js::try_set_str(window, "name", &name) {
+                return false;
+            }
         }
         submit_form(None, Some(&name), target)
     });

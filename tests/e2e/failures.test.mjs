@@ -1,0 +1,195 @@
+// What the agent sees when credentials are refused or the service misbehaves: every promise settles
+// with a coded Error, lookups retry or fail as PROTOCOL.md section 2 says, and no page error escapes.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, beforeEach, test } from 'node:test';
+import { consolePage, names, start, until } from './harness.mjs';
+
+let env;
+let credentials;
+before(async () => {
+  env = await start();
+  credentials = await env.credentials();
+});
+beforeEach(() => env.faults({ lookup: 'none' }));
+after(() => env.stop());
+
+/** Failed network requests are logged by Chromium itself; anything else is a defect. */
+const pageProblems = (problems) => problems.filter((problem) => !problem.includes('Failed to load resource'));
+
+async function consoleWith(name, authenticate = credentials, setup = '') {
+  const url = env.page(name, consolePage(env, { credentials: authenticate, body: `<script>${setup}</script>` }));
+  return env.open(url);
+}
+
+const lookups = (requests) => requests.filter((request) => request.url.includes('LookupPartnerSession2'));
+
+/** Joins `key` and returns the settled outcome with the events and lookup requests seen. */
+async function join(session, key, params) {
+  const outcome = await session.tab.evaluate(([k, p]) => outcome(GLANCE.Agent.joinSession(k, p)), [key, params]);
+  const events = await session.tab.evaluate(() => events);
+  return { outcome, events, lookups: lookups(session.requests) };
+}
+
+test('a refused login key: lookupFailed with the service reason after one attempt, no viewer', async () => {
+  await env.startSession('2001');
+  const tampered = { ...credentials, loginkey: credentials.loginkey.slice(0, -2) + (credentials.loginkey.endsWith('AA') ? 'BB' : 'AA') };
+  const session = await consoleWith('refused.html', tampered);
+  const { outcome, events, lookups } = await join(session, '2001');
+  assert.deepEqual({ ...outcome, message: undefined }, { ok: false, isError: true, code: 'service_error', message: undefined });
+  assert.deepEqual(names(events), ['lookupWaiting:agent', 'lookupFailed:agent']);
+  assert.match(events[1].data.reason, /Login key invalid/);
+  assert.equal(events[1].data.ssnkey, '2001');
+  assert.equal(lookups.length, 1, 'a refusal is not retried');
+  await session.context.close();
+  assert.deepEqual(pageProblems(session.problems), []);
+});
+
+test('an expired login key: refused by the service when its clock says so, and caught before sending when ours does', async () => {
+  await env.startSession('2002');
+  await env.faults({ lookup: 'none', clockSkew: 7200 });
+  let session = await consoleWith('expired-service.html');
+  let result = await join(session, '2002');
+  assert.equal(result.outcome.code, 'service_error');
+  assert.match(result.events.at(-1).data.reason, /Login key expired/);
+  await session.context.close();
+  assert.deepEqual(pageProblems(session.problems), []);
+
+  await env.faults({ lookup: 'none' });
+  session = await consoleWith('expired-local.html', await env.credentials({ expiresIn: -5 }));
+  result = await join(session, '2002');
+  assert.equal(result.outcome.code, 'loginkey_expired');
+  assert.deepEqual(names(result.events), ['lookupFailed:agent']);
+  assert.equal(result.lookups.length, 0, 'no request goes out with a key known to be expired');
+  await session.context.close();
+  assert.deepEqual(pageProblems(session.problems), []);
+});
+
+test('a key for another partner or agent, or too far ahead, gets the service reason', async () => {
+  await env.startSession('2003');
+  const cases = [
+    [{ ...credentials, partnerid: 99999 }, /Unknown partner id/],
+    [{ ...credentials, partneruserid: 'someone else' }, /Login key invalid/],
+    [await env.credentials({ expiresIn: 3 * 86400 }), /more than one day ahead/],
+  ];
+  for (const [refused, reason] of cases) {
+    const session = await consoleWith('partner.html', refused);
+    const { outcome, events } = await join(session, '2003');
+    assert.equal(outcome.code, 'service_error');
+    assert.match(events.at(-1).data.reason, reason);
+    await session.context.close();
+    assert.deepEqual(pageProblems(session.problems), []);
+  }
+});
+
+test('the service down: a single lookup fails at once, a waiting one retries on the schedule until canceled', async () => {
+  const closed = net.createServer();
+  await new Promise((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const port = closed.address().port;
+  await new Promise((resolve) => closed.close(resolve));
+  const session = await consoleWith('down.html', credentials, `GLANCE.Agent.webserver = 'http://127.0.0.1:${port}';`);
+  const single = await session.tab.evaluate(() => outcome(GLANCE.Agent.lookupSession('2004', false)));
+  assert.equal(single.code, 'service_unavailable');
+  await session.tab.evaluate(() => { window.joined = outcome(GLANCE.Agent.joinSession('2004')); events.length = 0; });
+  await until(session.tab, () => events.filter((e) => e.name === 'lookupWaiting').length === 2);
+  await session.tab.evaluate(() => GLANCE.Agent.cancelLookup());
+  assert.equal((await session.tab.evaluate(() => window.joined)).code, 'canceled');
+  assert.deepEqual(names(await session.tab.evaluate(() => events)), ['lookupWaiting:agent', 'lookupWaiting:agent', 'lookupCanceled:agent']);
+  await session.context.close();
+  assert.deepEqual(pageProblems(session.problems), []);
+});
+
+test('HTTP 500: a single lookup fails with the body as reason; a waiting lookup retries and then finds', async () => {
+  await env.startSession('2005');
+  await env.faults({ lookup: 'error', count: 1 });
+  const session = await consoleWith('error500.html');
+  const single = await session.tab.evaluate(() => outcome(GLANCE.Agent.lookupSession('2005', false)));
+  assert.equal(single.code, 'service_unavailable');
+  assert.match(single.message, /simulated fault/);
+
+  await env.faults({ lookup: 'error', count: 2 });
+  await session.tab.evaluate(() => { events.length = 0; });
+  const { outcome, events } = await join(session, '2005');
+  assert.deepEqual(outcome, { ok: true, value: 'window' });
+  assert.deepEqual(names(events), ['lookupWaiting:agent', 'lookupWaiting:agent', 'lookupWaiting:agent', 'lookupFound:agent', 'viewerOpened:agent']);
+  const gaps = [events[1].at - events[0].at, events[2].at - events[1].at];
+  assert.ok(gaps.every((gap) => gap >= 2900 && gap < 4500), `retries 3 s apart (${gaps})`);
+  await session.context.close();
+  assert.deepEqual(pageProblems(session.problems), []);
+});
+
+test('a body that is not XML ends the lookup at once with the text as reason', async () => {
+  await env.startSession('2006');
+  await env.faults({ lookup: 'garbage' });
+  const session = await consoleWith('garbage.html');
+  const { outcome, events, lookups } = await join(session, '2006');
+  assert.equal(outcome.code, 'service_error');
+  assert.deepEqual(names(events), ['lookupWaiting:agent', 'lookupFailed:agent']);
+  assert.match(events[1].data.reason, /this is not XML/);
+  assert.equal(lookups.length, 1);
+  await session.context.close();
+  assert.deepEqual(pageProblems(session.problems), []);
+});
+
+test('a hanging service: each request ends at requestTimeout; waiting lookups retry, single ones fail', async () => {
+  await env.startSession('2007');
+  await env.faults({ lookup: 'hang' });
+  const session = await consoleWith('hang.html', credentials, 'GLANCE.Agent.requestTimeout = 800;');
+  const started = Date.now();
+  const single = await session.tab.evaluate(() => outcome(GLANCE.Agent.lookupSession('2007', false)));
+  const took = Date.now() - started;
+  assert.equal(single.code, 'service_unavailable');
+  assert.ok(took >= 700 && took < 3000, `the request was given up after its timeout (${took} ms)`);
+
+  await env.faults({ lookup: 'hang', count: 1 });
+  await session.tab.evaluate(() => { events.length = 0; });
+  const { outcome, events } = await join(session, '2007');
+  assert.deepEqual(outcome, { ok: true, value: 'window' });
+  assert.deepEqual(names(events), ['lookupWaiting:agent', 'lookupWaiting:agent', 'lookupFound:agent', 'viewerOpened:agent']);
+  await session.context.close();
+  assert.deepEqual(pageProblems(session.problems), []);
+});
+
+test('cancel during a waiting lookup: lookupCanceled, a canceled rejection, the request in flight aborted, no more requests', async () => {
+  await env.faults({ lookup: 'delay', delayMs: 5000 });
+  const session = await consoleWith('cancel.html');
+  await session.tab.evaluate(() => { window.joined = outcome(GLANCE.Agent.joinSession('2008')); });
+  await until(session.tab, () => events.some((e) => e.name === 'lookupWaiting'));
+  await session.tab.waitForTimeout(300); // the first request is now in flight, held 5 s by the service
+  const started = Date.now();
+  await session.tab.evaluate(() => events.find((e) => e.name === 'lookupWaiting') && GLANCE.Agent.cancelLookup());
+  const joined = await session.tab.evaluate(() => window.joined);
+  assert.ok(Date.now() - started < 1000, 'the promise settles without waiting for the answer');
+  assert.deepEqual({ code: joined.code, isError: joined.isError }, { code: 'canceled', isError: true });
+  await session.tab.waitForTimeout(3500);
+  const events = await session.tab.evaluate(() => events);
+  assert.deepEqual(names(events), ['lookupWaiting:agent', 'lookupCanceled:agent']);
+  assert.equal(events[1].data.ssnkey, '2008');
+  assert.equal(lookups(session.requests).length, 1, 'no request after the cancel');
+  await session.context.close();
+  assert.deepEqual(pageProblems(session.problems), []);
+});
+
+test('popup blocked by Chromium: popupblocked, a popup_blocked rejection, no hang', async () => {
+  // Its own browser, with Chromium's popup blocker on; the page joins at load, without a user gesture.
+  const blocking = await start({ popupBlocking: true });
+  try {
+    const allowed = await blocking.credentials();
+    await blocking.startSession('2009');
+    const url = blocking.page('blocked.html', consolePage(blocking, { credentials: allowed, body: `<script>
+      outcome(GLANCE.Agent.joinSession('2009')).then((joined) => console.log('joined ' + JSON.stringify(joined)));
+    </script>` }));
+    // Nothing may evaluate in the page until the join settles: Playwright's evaluate counts as a user gesture.
+    const session = await blocking.open();
+    const settled = session.tab.waitForEvent('console', { predicate: (message) => message.text().startsWith('joined ') });
+    await session.tab.goto(url);
+    const joined = JSON.parse((await settled).text().slice('joined '.length));
+    assert.deepEqual({ code: joined.code, isError: joined.isError }, { code: 'popup_blocked', isError: true });
+    assert.deepEqual(names(await session.tab.evaluate(() => events)), ['lookupWaiting:agent', 'lookupFound:agent', 'popupblocked:agent']);
+    assert.equal(session.context.pages().length, 1, 'no window opened');
+    await session.context.close();
+    assert.deepEqual(pageProblems(session.problems), []);
+  } finally {
+    await blocking.stop();
+  }
+});

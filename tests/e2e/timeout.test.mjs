@@ -1,0 +1,27 @@
+// The whole lookup window, once: a session that never starts. Twelve attempts on the PROTOCOL.md
+// schedule (at once, six 3 s pauses, five 5 s pauses), then lookupFailed with reason "timedout".
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { consolePage, names, start, until } from './harness.mjs';
+
+let env;
+before(async () => { env = await start(); });
+after(() => env.stop());
+
+test('a session that never starts: 12 attempts over about 45 s, then timedout', async () => {
+  const credentials = await env.credentials();
+  const { tab, context, problems, requests } = await env.open(env.page('timeout.html', consolePage(env, { credentials })));
+  await tab.evaluate(() => { window.joined = outcome(GLANCE.Agent.joinSession('5001')); });
+  await until(tab, () => events.some((e) => e.name === 'lookupFailed'), undefined, 60000);
+  const joined = await tab.evaluate(() => window.joined);
+  const events = await tab.evaluate(() => events);
+  await context.close();
+
+  assert.deepEqual({ code: joined.code, isError: joined.isError }, { code: 'timedout', isError: true });
+  assert.deepEqual(names(events), [...Array(12).fill('lookupWaiting:agent'), 'lookupFailed:agent']);
+  assert.equal(events[12].data.reason, 'timedout');
+  const gaps = events.slice(1, 12).map((event, index) => Math.round((event.at - events[index].at) / 1000));
+  assert.deepEqual(gaps, [3, 3, 3, 3, 3, 3, 5, 5, 5, 5, 5]);
+  assert.equal(requests.filter((request) => request.url.includes('LookupPartnerSession2')).length, 12);
+  assert.deepEqual(problems, []);
+});
