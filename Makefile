@@ -26,7 +26,8 @@ WASM_OPT_PASSES := -Oz --converge --flatten --rereloop -Oz -Oz
 ESBUILD    := esbuild --bundle --alias:glance-agent-wasm=./$(GLUE) --log-level=warning \
               --log-override:empty-import-meta=silent
 
-.PHONY: setup build service demo test test-native test-wasm test-browser test-e2e size twiggy clean
+.PHONY: setup build service demo test test-native test-wasm test-browser test-e2e test-reliability size size-check \
+        twiggy clean
 
 ## setup: install what a fresh machine lacks (idempotent; fast when everything is there)
 setup:
@@ -70,7 +71,7 @@ demo: build service
 
 ## test: every suite, each required to run at least one test
 test: setup
-	$(MAKE) --no-print-directory test-native test-wasm test-browser test-e2e
+	$(MAKE) --no-print-directory test-native test-wasm test-browser test-e2e test-reliability size-check
 
 test-native:
 	mkdir -p target
@@ -91,6 +92,18 @@ test-browser: build
 test-e2e: build service
 	node --test --test-reporter=spec --test-concurrency=2 tests/e2e/ 2>&1 | tee target/test-e2e.log
 	@js/tools/require-tests.sh e2e target/test-e2e.log
+
+# The reliability suite (docs/RELIABILITY.md); its figures land in target/reliability/*.json.
+test-reliability: build service
+	node --test --test-reporter=spec --test-concurrency=2 tests/reliability/ 2>&1 | tee target/test-reliability.log
+	@js/tools/require-tests.sh reliability target/test-reliability.log
+
+# Gzip bytes a script-tag page may download; lower it as the module shrinks, never raise it.
+SIZE_BUDGET := 24900
+
+## size-check: fails when the script-tag download is over SIZE_BUDGET gzip bytes
+size-check: build
+	node js/tools/size.mjs dist/script --budget $(SIZE_BUDGET)
 
 ## size: raw, gzip and brotli bytes of what a script-tag page downloads
 size: build

@@ -61,14 +61,14 @@ function startService(consoleOrigin) {
   });
 }
 
-export async function start({ popupBlocking = false } = {}) {
+export async function start({ popupBlocking = false, args = [] } = {}) {
   const pages = new Map();
   const server = await consoleServer(pages);
   const consoleOrigin = `http://127.0.0.1:${server.address().port}`;
   const { child, webserver } = await startService(consoleOrigin);
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...args],
     // Playwright turns popup blocking off; a test of popupblocked needs Chromium's own blocker.
     ignoreDefaultArgs: popupBlocking ? ['--disable-popup-blocking'] : [],
   });

@@ -94,6 +94,9 @@ async fn run(mut config: Config) -> std::io::Result<()> {
         println!("glance-service: console {url}");
     }
     println!("glance-service: console origins allowed: {}", app.config.console_origins.join(", "));
+    if console_url.is_some() {
+        println!("glance-service: open the console, then the visitor simulator from its link; Ctrl-C stops");
+    }
     std::io::stdout().flush()?;
 
     if let Some((listener, _)) = console {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -140,7 +140,12 @@ fn page(status: StatusCode, title: &str, message: &str) -> Response {
 static VIEWERS: AtomicU64 = AtomicU64::new(0);
 
 /// `GET|POST W/agentjoin/AgentView.aspx`: both parameter forms of section 3.
-pub async fn agent_view(State(app): State<Arc<App>>, RawQuery(query): RawQuery, body: Bytes) -> Response {
+pub async fn agent_view(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
     let pairs = pairs(query.as_deref(), &body);
     let Some(key) = param(&pairs, &["SessionKey", "VisitorId"]).filter(|key| !key.is_empty()) else {
         return page(StatusCode::BAD_REQUEST, "No session key", "The viewer needs a SessionKey (or VisitorId).");
@@ -168,12 +173,28 @@ pub async fn agent_view(State(app): State<Arc<App>>, RawQuery(query): RawQuery, 
         "agentVideo": param(&pairs, &["agentVideo"]) == Some("1"),
         "name": param(&pairs, &["name"]).unwrap_or_default(),
         "after": app.read(|store| store.last_seq()),
-        "consoleOrigins": app.config.console_origins,
+        "consoleOrigins": console_origins(&app, &headers),
     });
     // JSON inside a <script> element: "<" must not close it.
     let options = options.to_string().replace('<', "\\u003c");
     let body = include_str!("../pages/viewer.html").replace("{{OPTIONS}}", &options);
     Html(body).into_response()
+}
+
+/// Where the viewer posts its events: the console that opened it (the `Origin` of a POST, the `Referer`
+/// of a GET) when that is an allowed console, else every allowed console origin.
+fn console_origins(app: &App, headers: &HeaderMap) -> Vec<String> {
+    let header = |name| headers.get(name).and_then(|value: &HeaderValue| value.to_str().ok());
+    let from_referer = header(header::REFERER).map(|referer| {
+        let after_scheme = referer.find("://").map_or(0, |at| at + 3);
+        let end = referer[after_scheme..].find('/').map_or(referer.len(), |at| after_scheme + at);
+        referer[..end].to_owned()
+    });
+    let opener = header(header::ORIGIN).map(str::to_owned).or(from_referer);
+    match opener.filter(|origin| app.allows_origin(origin)) {
+        Some(origin) => vec![origin],
+        None => app.config.console_origins.clone(),
+    }
 }
 
 #[derive(Deserialize)]

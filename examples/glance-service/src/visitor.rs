@@ -35,8 +35,21 @@ pub async fn event_templates() -> Json<&'static Value> {
     Json(templates())
 }
 
+/// Events kept per session in the list; `GET /visitor/api/sessions/{key}` has them all.
+const LISTED_EVENTS: usize = 50;
+
+/// Every session, with its latest events only (a soak test may have sent 100,000) and their count.
 pub async fn list(State(app): State<Arc<App>>) -> Json<Value> {
-    Json(app.read(|store| json!(store.list())))
+    Json(app.read(|store| {
+        let sessions = store.list().into_iter().map(|session| {
+            let mut listed = json!(session);
+            let skipped = session.events.len().saturating_sub(LISTED_EVENTS);
+            listed["events"] = json!(session.events[skipped..]);
+            listed["eventCount"] = json!(session.events.len());
+            listed
+        });
+        Value::Array(sessions.collect())
+    }))
 }
 
 pub async fn show(State(app): State<Arc<App>>, Path(key): Path<String>) -> Response {
@@ -79,16 +92,32 @@ pub async fn start(State(app): State<Arc<App>>, Json(start): Json<Start>) -> Res
     (StatusCode::CREATED, Json(session)).into_response()
 }
 
+/// The most events one request may emit (soak tests send thousands at once).
+const MOST_EVENTS: u32 = 100_000;
+
 #[derive(Deserialize)]
 pub struct Emit {
     name: String,
     service: Option<String>,
     data: Option<Map<String, Value>>,
+    /// How many copies to emit (default 1); answered with the last one.
+    count: Option<u32>,
 }
 
-/// Emits one event of the reference into a running session.
+/// Emits an event of the reference into a running session, `count` times.
 pub async fn emit(State(app): State<Arc<App>>, Path(key): Path<String>, Json(emit): Json<Emit>) -> Response {
-    match app.write(|store| store.emit(&key, &emit.name, emit.service.as_deref(), emit.data.as_ref())) {
+    let count = emit.count.unwrap_or(1);
+    if !(1..=MOST_EVENTS).contains(&count) {
+        return problem(StatusCode::BAD_REQUEST, "count is 1 to 100000");
+    }
+    let emitted = app.write(|store| {
+        let mut last = store.emit(&key, &emit.name, emit.service.as_deref(), emit.data.as_ref());
+        for _ in 1..count {
+            last = store.emit(&key, &emit.name, emit.service.as_deref(), emit.data.as_ref());
+        }
+        last
+    });
+    match emitted {
         Ok(event) => (StatusCode::CREATED, Json(json!(event))).into_response(),
         Err(error) => emit_problem(error),
     }

@@ -1,0 +1,61 @@
+// The demo console (www/, what `make demo` serves) driven as an agent would, against the local
+// service; a screenshot mid-session is left at target/demo-console.png for people to look at.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { root, start } from './harness.mjs';
+
+let env;
+before(async () => { env = await start(); });
+after(() => env.stop());
+
+const consoleUrl = (key) => `${env.consoleOrigin}/?${new URLSearchParams({ webserver: env.webserver, key })}`;
+
+test('the demo console signs in by itself, joins, shows the state and a live event log', async () => {
+  const key = '9001';
+  await env.startSession(key, 'G');
+  const { tab, context, problems } = await env.open(consoleUrl(key));
+  await tab.locator('#credentials-status').filter({ hasText: 'agent 7/ü' }).waitFor();
+  assert.equal(await tab.inputValue('#partnerid'), '20541');
+  assert.match(await tab.inputValue('#loginkey'), /^\$1\$\d{10}\$[\w-]{43}$/, 'the dev service minted a key');
+  assert.equal(await tab.getAttribute('#visitor-link', 'href'), `${env.webserver}/visitor?key=${key}`);
+
+  await tab.check('#use-iframe');
+  await tab.click('#join');
+  await tab.locator('#state[data-state="in-session"]').waitFor();
+  await env.emit(key, 'screen');
+  await env.emit(key, 'videoStarted', undefined, 'video');
+  await tab.locator('#event-log [data-event="videoStarted"][data-service="video"]').waitFor();
+
+  mkdirSync(join(root, 'target'), { recursive: true });
+  await tab.screenshot({ path: join(root, 'target/demo-console.png') });
+  for (const selector of ['#state', '#session-key', '#join', '#viewer-frame', '#event-log', '#visitor-link', '#credentials-status']) {
+    assert.equal(await tab.locator(selector).isVisible(), true, `${selector} is visible`);
+  }
+  const logged = await tab.locator('#event-log [data-event]').evaluateAll((rows) => rows.map((row) => row.dataset.event));
+  for (const name of ['lookupWaiting', 'lookupFound', 'viewerOpened', 'connecting', 'screen', 'videoStarted']) {
+    assert.ok(logged.includes(name), `${name} is in the log`);
+  }
+  assert.equal(logged[0], 'videoStarted', 'newest first');
+  assert.match(await tab.frameLocator('#viewer-frame').locator('#key').textContent(), new RegExp(key));
+
+  await env.end(key, { status: 24, iserror: false });
+  await tab.locator('#state[data-state="ended"]').waitFor();
+  await context.close();
+  assert.deepEqual(problems, []);
+});
+
+test('the demo console counts down a waiting lookup and shows a cancel', async () => {
+  const { tab, context, problems } = await env.open(consoleUrl('9002'));
+  await tab.locator('#credentials-status').filter({ hasText: 'agent 7/ü' }).waitFor();
+  await tab.click('#join');
+  await tab.locator('#state[data-state="waiting"]').waitFor();
+  await tab.waitForTimeout(1200);
+  const seconds = Number((await tab.textContent('#countdown')).match(/\d+/)[0]);
+  assert.ok(seconds >= 40 && seconds <= 44, `the countdown shows the lookup window (${seconds} s left)`);
+  await tab.click('#cancel');
+  await tab.locator('#state[data-state="canceled"]').waitFor();
+  await context.close();
+  assert.deepEqual(problems, []);
+});
