@@ -27,7 +27,7 @@ ESBUILD    := esbuild --bundle --alias:glance-agent-wasm=./$(GLUE) --log-level=w
               --log-override:empty-import-meta=silent
 
 .PHONY: setup build service demo test test-native test-wasm test-browser test-e2e test-reliability size size-check \
-        twiggy clean
+        bench twiggy clean
 
 ## setup: install what a fresh machine lacks (idempotent; fast when everything is there)
 setup:
@@ -75,7 +75,8 @@ test: setup
 
 test-native:
 	mkdir -p target
-	(cargo test -p glance-agent --lib && cargo test -p glance-service) 2>&1 | tee target/test-native.log
+	(cargo test -p glance-agent --lib && cargo test -p glance-agent --test properties && cargo test -p glance-service) \
+	  2>&1 | tee target/test-native.log
 	@js/tools/require-tests.sh native target/test-native.log
 
 test-wasm:
@@ -108,6 +109,10 @@ size-check: build
 ## size: raw, gzip and brotli bytes of what a script-tag page downloads
 size: build
 	node js/tools/size.mjs dist/script
+
+## bench: size, ready time, lookup overhead, dispatch and memory of dist/ in headless Chromium (docs/PERFORMANCE.md)
+bench: build
+	node bench/run.mjs
 
 ## twiggy: what takes the bytes in the module, optimised as shipped but with its names (installs twiggy)
 twiggy: build

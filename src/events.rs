@@ -64,7 +64,7 @@ pub fn is_viewer_event_name(name: &str) -> bool {
 /// One registration: a handler for one event name, or for every event (`name: None`).
 #[derive(Debug)]
 struct Registration<H> {
-    serial: u32,
+    serial: u64,
     name: Option<String>,
     handler: H,
 }
@@ -72,7 +72,7 @@ struct Registration<H> {
 /// A registration as handed out for one dispatch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listener<H> {
-    serial: u32,
+    serial: u64,
     handler: H,
 }
 
@@ -87,9 +87,9 @@ impl<H> Listener<H> {
 /// catch-all), as with DOM `addEventListener`.
 #[derive(Debug)]
 pub struct Listeners<H> {
-    /// In the order added.
+    /// In the order added, so serials ascend (64 bits never wrap) and can be binary-searched.
     all: Vec<Registration<H>>,
-    next_serial: u32,
+    next_serial: u64,
 }
 
 impl<H> Listeners<H> {
@@ -111,7 +111,7 @@ impl<H: PartialEq + Clone> Listeners<H> {
         if self.position(name, &handler).is_some() {
             return false;
         }
-        self.next_serial = self.next_serial.wrapping_add(1);
+        self.next_serial += 1;
         self.all.push(Registration { serial: self.next_serial, name: name.map(ToOwned::to_owned), handler });
         true
     }
@@ -141,7 +141,8 @@ impl<H: PartialEq + Clone> Listeners<H> {
     /// Whether `listener` (taken from [`Listeners::for_event`]) is still registered: a handler
     /// removed during a dispatch is not called afterwards in that dispatch.
     pub fn is_registered(&self, listener: &Listener<H>) -> bool {
-        self.all.iter().any(|r| r.serial == listener.serial)
+        // Checked before every call of a dispatch: a linear scan made 100 listeners cost 10,000 steps.
+        self.all.binary_search_by_key(&listener.serial, |r| r.serial).is_ok()
     }
 
     /// The number of registrations.

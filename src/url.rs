@@ -1,15 +1,16 @@
 //! Just enough URL handling for the agent: accept only `http:`/`https:` URLs, and compute the origin
 //! that `message` events from the viewer are checked against.
 //!
-//! Deliberately strict: a URL with user info, control characters, backslashes or unusual host characters
-//! is refused rather than guessed at, so the origin computed here is always the one the browser reports.
+//! Deliberately strict: a URL with user info, control characters, backslashes, unusual host characters, an
+//! IPv6 address or a numeric host other than a dotted quad is refused rather than guessed at, so the origin
+//! computed here is always the one the browser reports.
 
 use alloc::borrow::{Cow, ToOwned};
 use alloc::string::String;
 
-use crate::encoding::{parse_decimal, push_decimal};
+use crate::encoding::{decimal, parse_decimal, push_decimal};
 use crate::error::AgentError;
-use crate::no_panic::{find_byte, split_at, split_once_byte};
+use crate::no_panic::{find_byte, split_at, split_byte, split_once_byte};
 
 /// Longest URL accepted for the webserver or a viewer.
 pub const MAX_URL_LEN: usize = 8192;
@@ -45,7 +46,7 @@ impl HttpUrl {
 
         let mut origin = String::with_capacity(8 + authority.len());
         origin.push_str(if default_port == 443 { "https://" } else { "http://" });
-        origin.push_str(&host.to_ascii_lowercase());
+        origin.push_str(&host);
         if let Some(port) = port.filter(|&port| port != default_port) {
             origin.push(':');
             push_decimal(&mut origin, u64::from(port));
@@ -86,30 +87,41 @@ impl HttpUrl {
     }
 }
 
-/// `host` must be a DNS name, IPv4 address or bracketed IPv6 address; `port` 1..=65535 if present.
-fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
-    let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
-        let (inner, after) = split_once_byte(bracketed, b']')?;
-        if inner.is_empty() || !inner.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
-            return None;
-        }
-        let host = authority.get(..inner.len() + 2)?;
-        (host, if after.is_empty() { None } else { Some(after.strip_prefix(':')?) })
-    } else {
-        let (host, port) = match split_once_byte(authority, b':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (authority, None),
-        };
-        if host.is_empty() || !host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
-            return None;
-        }
-        (host, port)
+/// `host` must be a DNS name or a dotted-quad IPv4 address; `port` 1..=65535 if present. The host comes
+/// back as browsers write it in an origin: lower-cased. A bracketed IPv6 address is refused: browsers
+/// rewrite it to a canonical form, and a Glance web server is not addressed that way.
+fn split_host_port(authority: &str) -> Option<(String, Option<u16>)> {
+    let (host, port) = match split_once_byte(authority, b':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
     };
+    if host.is_empty()
+        || !host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        || !is_kept_as_written(host)
+    {
+        return None;
+    }
+    let host = host.to_ascii_lowercase();
     let port = match port {
         None | Some("") => None,
         Some(digits) => Some(parse_decimal(digits).and_then(|port| u16::try_from(port).ok()).filter(|&port| port > 0)?),
     };
     Some((host, port))
+}
+
+/// Browsers read a host whose last label is a number as an IPv4 address and rewrite it (`127.1`, `0x7f.0.0.1`,
+/// `010.0.0.1` and `1.2.3.4.` become other origins, or are refused). So a host whose last label starts with a
+/// digit is kept only if it is already the dotted quad they write.
+fn is_kept_as_written(host: &str) -> bool {
+    let (mut labels, mut dotted_quad, mut numeric) = (0, true, false);
+    for label in split_byte(host, b'.') {
+        labels += 1;
+        dotted_quad &= label.len() <= 3 && parse_decimal(label).is_some_and(|n| n <= 255 && decimal(n) == label);
+        if let Some(first) = label.bytes().next() {
+            numeric = first.is_ascii_digit();
+        }
+    }
+    !numeric || (dotted_quad && labels == 4)
 }
 
 /// The configured Glance web server `W`: where lookups go, and the origin viewer events must come from.
@@ -181,7 +193,6 @@ mod tests {
         assert_eq!(origin("http://127.0.0.1:8080/").as_deref(), Some("http://127.0.0.1:8080"));
         assert_eq!(origin("http://localhost:80").as_deref(), Some("http://localhost"));
         assert_eq!(origin("https://h:0443").as_deref(), Some("https://h"));
-        assert_eq!(origin("http://[::1]:3000/x").as_deref(), Some("http://[::1]:3000"));
         assert_eq!(origin("  https://trimmed.example \n").as_deref(), Some("https://trimmed.example"));
     }
 
@@ -212,6 +223,43 @@ mod tests {
             assert_eq!(origin(bad), None, "{bad}");
         }
         assert_eq!(origin(&"https://h/".repeat(MAX_URL_LEN)), None);
+    }
+
+    #[test]
+    fn hosts_are_written_as_browsers_write_them() {
+        assert_eq!(origin("http://10.0.0.255:80").as_deref(), Some("http://10.0.0.255"));
+        assert_eq!(origin("http://1.example").as_deref(), Some("http://1.example"));
+        assert_eq!(origin("http://a1.b2c").as_deref(), Some("http://a1.b2c"));
+    }
+
+    #[test]
+    fn hosts_a_browser_would_rewrite_or_refuse_are_refused() {
+        for bad in [
+            "http://[::1]:3000/",
+            "http://[0:0:0:0:0:0:0:1]/",
+            "http://[:0]",
+            "http://[a]",
+            "http://[1::2::3]",
+            "http://[1:2:3:4:5:6:7:8:9]",
+            "http://[1:2:3:4:5:6:7:8::]",
+            "http://[::1:2:3:4:5:6:7:8]",
+            "http://[1:]",
+            "http://[12345::]",
+            "http://[::ffff:1.2.3.4]",
+            "http://127.1/",
+            "http://2130706433/",
+            "http://0x7f.0.0.1/",
+            "http://010.0.0.1/",
+            "http://1.2.3.4./",
+            "http://256.0.0.1/",
+            "http://0/",
+            "http://0x/",
+            "http://a.1/",
+            "http://example.09/",
+            "http://example.1e3/",
+        ] {
+            assert_eq!(origin(bad), None, "{bad}");
+        }
     }
 
     #[test]
