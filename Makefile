@@ -39,7 +39,9 @@ setup:
 	@if [ ! -x /usr/bin/chromium ] || [ ! -x $(CHROMEDRIVER) ]; then \
 	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y --no-install-recommends chromium chromium-driver; fi
-	@if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then npm ci --no-audit --no-fund; fi
+	@# npm ci writes node_modules/.package-lock.json last: without it the install is missing or incomplete.
+	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	  npm ci --no-audit --no-fund; fi
 
 ## build: dist/script (classic <script> build) and dist/npm (ES module package)
 build: setup
@@ -100,7 +102,7 @@ test-reliability: build service
 	@js/tools/require-tests.sh reliability target/test-reliability.log
 
 # Gzip bytes a script-tag page may download; lower it as the module shrinks, never raise it.
-SIZE_BUDGET := 24900
+SIZE_BUDGET := 24500
 
 ## size-check: fails when the script-tag download is over SIZE_BUDGET gzip bytes
 size-check: build

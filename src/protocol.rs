@@ -177,7 +177,16 @@ impl ViewerTarget {
         text: &str,
         credentials: Option<&Credentials>,
     ) -> Result<ViewerTarget, AgentError> {
-        let url = HttpUrl::parse(text).ok_or(AgentError::InvalidUrl)?;
+        ViewerTarget::for_url(webserver, HttpUrl::parse(text), credentials)
+    }
+
+    /// [`ViewerTarget::for_join_url`] of a URL already parsed (`None`: it was not an http(s) URL).
+    pub fn for_url(
+        webserver: &Webserver,
+        url: Option<HttpUrl>,
+        credentials: Option<&Credentials>,
+    ) -> Result<ViewerTarget, AgentError> {
+        let url = url.ok_or(AgentError::InvalidUrl)?;
         let query = parse_query(url.query());
         let mut added = Vec::new();
         if let Some(credentials) = credentials.filter(|_| url.origin() == webserver.origin()) {

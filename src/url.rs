@@ -1,6 +1,10 @@
 //! Just enough URL handling for the agent: accept only `http:`/`https:` URLs, and compute the origin
 //! that `message` events from the viewer are checked against.
 //!
+//! The browser build does not parse URLs here: it asks the browser (`URL`, in `browser/js.rs`) and
+//! builds an [`HttpUrl`] from its parts, so its origins are the browser's by construction. This parser
+//! applies the same rules for native code and the property tests.
+//!
 //! Deliberately strict: a URL with user info, control characters, backslashes, unusual host characters, an
 //! IPv6 address or a numeric host other than a dotted quad is refused rather than guessed at, so the origin
 //! computed here is always the one the browser reports.
@@ -52,6 +56,13 @@ impl HttpUrl {
             push_decimal(&mut origin, u64::from(port));
         }
         Some(HttpUrl { origin, rest: rest.to_owned() })
+    }
+
+    /// A URL that the browser has parsed, from its `origin` and its `pathname + search + hash`. The
+    /// browser build takes URLs apart this way, so its origins are the browser's by construction;
+    /// [`HttpUrl::parse`] is the same rules in Rust, for native code and tests.
+    pub fn from_parts(origin: String, rest: String) -> HttpUrl {
+        HttpUrl { origin, rest }
     }
 
     /// `scheme://host[:port]`, lower-cased, default port left out: what `MessageEvent.origin` says.
@@ -146,8 +157,13 @@ impl Webserver {
 
     /// Accepts an http(s) URL without query or fragment; a trailing `/` is dropped.
     pub fn parse(text: &str) -> Result<Webserver, AgentError> {
+        Webserver::from_url(HttpUrl::parse(text))
+    }
+
+    /// [`Webserver::parse`] of a URL already parsed (`None`: it was not an http(s) URL).
+    pub fn from_url(url: Option<HttpUrl>) -> Result<Webserver, AgentError> {
         const WHY: &str = "webserver must be an http: or https: URL";
-        let url = HttpUrl::parse(text).ok_or(AgentError::InvalidArgument(WHY))?;
+        let url = url.ok_or(AgentError::InvalidArgument(WHY))?;
         if find_byte(&url.rest, |b| b == b'?' || b == b'#').is_some() {
             return Err(AgentError::InvalidArgument(WHY));
         }

@@ -717,6 +717,16 @@ fn webserver_is_validated_and_normalised() {
         assert_eq!(code(&agent::configure(WEBSERVER_SETTING, bad.into()).expect_err(bad)), "invalid_argument");
     }
     assert_eq!(agent::setting(WEBSERVER_SETTING), "https://glance.example.com", "kept after refusals");
+    // The browser parses it, so it is written as the browser will write the viewer's origin.
+    for (given, written) in
+        [("HTTP://127.1:8001/", "http://127.0.0.1:8001"), ("https://[0:0::1]:443/", "https://[::1]")]
+    {
+        agent::configure(WEBSERVER_SETTING, given.into()).unwrap();
+        assert_eq!(agent::setting(WEBSERVER_SETTING), written, "{given}");
+    }
+    for bad in ["https://user:pw@glance.example.com", "https://glance.example.com/#x", "http://"] {
+        assert_eq!(code(&agent::configure(WEBSERVER_SETTING, bad.into()).expect_err(bad)), "invalid_argument");
+    }
     assert_eq!(agent::setting(POST_SETTING), true);
     assert_eq!(code(&agent::configure(TIMEOUT_SETTING, 0.into()).expect_err("zero")), "invalid_argument");
 }

@@ -187,7 +187,7 @@ pub fn setting(property: u32) -> JsValue {
 #[wasm_bindgen(js_name = configure)]
 pub fn configure(property: u32, value: JsValue) -> JsResult<()> {
     thrown(match property {
-        WEBSERVER => Webserver::parse(&value.as_string().unwrap_or_default())
+        WEBSERVER => Webserver::from_url(js::parse_url(&value.as_string().unwrap_or_default()))
             .map(|webserver| with_agent(|agent| agent.webserver = webserver)),
         POST_PARAMETERS_TO_VIEWER => {
             let post = value.is_truthy();

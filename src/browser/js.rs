@@ -11,9 +11,17 @@ use web_sys::Element;
 
 use crate::error::AgentError;
 use crate::events::AGENT_SERVICE;
+use crate::url::{HttpUrl, MAX_URL_LEN};
 
 #[wasm_bindgen]
 extern "C" {
+    /// The browser's `URL`, which parses URLs exactly as the browser will load them.
+    #[wasm_bindgen(js_name = URL)]
+    type BrowserUrl;
+
+    #[wasm_bindgen(catch, constructor, js_class = URL)]
+    fn new(text: &str) -> Result<BrowserUrl, JsValue>;
+
     /// The global `fetch`, looked up at each call so a test or a page polyfill may replace it.
     #[wasm_bindgen(catch, js_name = fetch)]
     pub fn fetch(url: &str, init: &JsValue) -> Result<JsValue, JsValue>;
@@ -98,6 +106,24 @@ pub fn set_str(object: &Object, key: &str, text: &str) {
 /// Sets `object[key] = text` where the page or another origin may refuse; false if it did.
 pub fn try_set_str(object: &JsValue, key: &str, text: &str) -> bool {
     reflect_try_set_str(object, key, text).unwrap_or(false)
+}
+
+/// An http(s) URL as the browser parses it; `None` for anything else, or a URL with user info.
+/// Letting the browser take it apart makes its origin the one `message` events will carry.
+pub fn parse_url(text: &str) -> Option<HttpUrl> {
+    if text.len() > MAX_URL_LEN {
+        return None;
+    }
+    let url = BrowserUrl::new(text).ok()?;
+    let read = |key: &str| get(&url, key).ok().and_then(|value| value.as_string()).unwrap_or_default();
+    let protocol = read("protocol");
+    if !(protocol == "https:" || protocol == "http:") || !read("username").is_empty() || !read("password").is_empty() {
+        return None;
+    }
+    let mut rest = read("pathname");
+    rest.push_str(&read("search"));
+    rest.push_str(&read("hash"));
+    Some(HttpUrl::from_parts(read("origin"), rest))
 }
 
 /// `{service: "agent", ...}` for the events the library fires.

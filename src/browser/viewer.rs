@@ -21,9 +21,11 @@ use crate::protocol::{ViewerTarget, DEFAULT_WINDOW_FEATURES, DEFAULT_WINDOW_NAME
 /// Opens a viewer URL (a lookup's `agentjoinurl`), with the credentials if they are still valid.
 pub fn open_join_url(url: &str, options: &OpenOptions) -> Result<JsValue, AgentError> {
     let now = js::now_seconds();
+    // Parsed before borrowing the state: `URL` is a global the page could replace.
+    let url = js::parse_url(url);
     let target = with_agent(|agent| {
         let credentials = agent.credentials.as_ref().filter(|c| !c.login_key().is_expired_at(now));
-        ViewerTarget::for_join_url(&agent.webserver, url, credentials)
+        ViewerTarget::for_url(&agent.webserver, url, credentials)
     });
     open(&target?, options)
 }
