@@ -26,25 +26,30 @@ WASM_OPT_PASSES := -Oz --converge --flatten --rereloop -Oz -Oz
 ESBUILD    := esbuild --bundle --alias:glance-agent-wasm=./$(GLUE) --log-level=warning \
               --log-override:empty-import-meta=silent
 
-.PHONY: setup build service demo test test-native test-wasm test-browser test-e2e test-reliability size size-check \
+.PHONY: setup setup-build build service demo test test-native test-wasm test-browser test-e2e test-reliability size size-check \
         bench twiggy clean
 
-## setup: install what a fresh machine lacks (idempotent; fast when everything is there)
-setup:
-	rustup target add $(TARGET)
-	@if [ "$$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
-	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); fi
+## setup: install what a fresh machine lacks for the tests (idempotent; fast when everything is there)
+setup: setup-build
 	@if [ "$$(wasm-pack --version 2>/dev/null)" != "wasm-pack $(WASM_PACK_VERSION)" ]; then \
 	  cargo install wasm-pack --version $(WASM_PACK_VERSION); fi
 	@if [ ! -x /usr/bin/chromium ] || [ ! -x $(CHROMEDRIVER) ]; then \
 	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y --no-install-recommends chromium chromium-driver; fi
+
+## setup-build: what `make build` and `make demo` need: the wasm target, wasm-bindgen, Node tools
+setup-build:
+	rustup target add $(TARGET)
+	@if [ "$$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
+	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); fi
+	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 11) ? 0 : 1)' \
+	  || { echo "Node.js 20.11 or newer is needed (found $$(node --version 2>&1))" >&2; exit 1; }
 	@# npm ci writes node_modules/.package-lock.json last: without it the install is missing or incomplete.
 	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
 	  npm ci --no-audit --no-fund; fi
 
 ## build: dist/script (classic <script> build) and dist/npm (ES module package)
-build: setup
+build: setup-build
 	cargo build --release --target $(TARGET) --lib
 	wasm-bindgen --target web --out-dir $(BINDGEN) $(WASM_RAW)
 	wasm-opt $(WASM_OPT_PASSES) --strip-debug --strip-producers --strip-target-features $(WASM_FEATURES) \
@@ -60,7 +65,7 @@ build: setup
 	cp js/package.json README.md LICENSE dist/npm/
 
 ## service: the local Glance-compatible service (examples/glance-service)
-service: setup
+service:
 	cargo build -p glance-service
 
 # Ports of `make demo`; e.g. `make demo DEMO_PORT=9000 SERVICE_PORT=9001`.
@@ -88,17 +93,18 @@ test-wasm:
 
 test-browser: build
 	tsc -p tests/types
-	node --test --test-reporter=spec tests/browser/ 2>&1 | tee target/test-browser.log
+	node --test --test-reporter=spec --test-timeout=120000 tests/browser/*.test.mjs 2>&1 | tee target/test-browser.log
 	@js/tools/require-tests.sh browser target/test-browser.log
 
 # The 45-second timeout case runs beside the others (--test-concurrency), so it adds no wall time.
 test-e2e: build service
-	node --test --test-reporter=spec --test-concurrency=2 tests/e2e/ 2>&1 | tee target/test-e2e.log
+	node --test --test-reporter=spec --test-concurrency=2 --test-timeout=180000 tests/e2e/*.test.mjs 2>&1 | tee target/test-e2e.log
 	@js/tools/require-tests.sh e2e target/test-e2e.log
 
 # The reliability suite (docs/RELIABILITY.md); its figures land in target/reliability/*.json.
 test-reliability: build service
-	node --test --test-reporter=spec --test-concurrency=2 tests/reliability/ 2>&1 | tee target/test-reliability.log
+	node --test --test-reporter=spec --test-concurrency=2 --test-timeout=300000 tests/reliability/*.test.mjs 2>&1 \
+	  | tee target/test-reliability.log
 	@js/tools/require-tests.sh reliability target/test-reliability.log
 
 # Gzip bytes a script-tag page may download; lower it as the module shrinks, never raise it.

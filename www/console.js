@@ -467,7 +467,7 @@ const credentials = {
 
   /** Asks the service's development endpoints for the agent and a fresh key, then authenticates. */
   async fromDevService() {
-    const base = trimSlash($('webserver').value.trim());
+    const base = trimSlash(httpUrl($('webserver').value.trim()) || agent.webserver);
     this.status('loading', `Asking ${base} for credentials…`);
     let config;
     let minted;
@@ -492,19 +492,29 @@ const credentials = {
 // ---------------------------------------------------------------------------------------------------
 // Wiring
 
+/** `text` if it is an http(s) URL, else null: it ends up in links and fetches, so nothing else may. */
+function httpUrl(text) {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? text : null;
+  } catch (error) {
+    return null;
+  }
+}
+
 function updateVisitorLink() {
-  const base = trimSlash($('webserver').value.trim() || agent.webserver);
+  const base = trimSlash(httpUrl($('webserver').value.trim()) || agent.webserver);
   const key = $('session-key').value.trim();
   $('visitor-link').href = `${base}/visitor?key=${encodeURIComponent(key)}`;
 }
 
 /** `?webserver=` first, else the console server's demo-config.json, else the library's default. */
 async function findWebserver(params) {
-  const given = params.get('webserver');
+  const given = httpUrl(params.get('webserver') || '');
   if (given) return given;
   try {
     const config = await fetchJson('demo-config.json');
-    if (typeof config.webserver === 'string' && config.webserver) return config.webserver;
+    if (typeof config.webserver === 'string' && httpUrl(config.webserver)) return config.webserver;
   } catch (error) {
     // Served some other way: fall through to the default.
   }

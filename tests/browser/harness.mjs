@@ -85,10 +85,15 @@ export async function start() {
   const consoleOrigin = `http://127.0.0.1:${consoleServer.address().port}`;
   glance.origin = `http://127.0.0.1:${glanceServer.address().port}`;
 
+  // If Chromium cannot start, the servers are closed so the failed run ends instead of hanging.
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run'],
+  }).catch((error) => {
+    consoleServer.close();
+    glanceServer.close();
+    throw error;
   });
 
   return {

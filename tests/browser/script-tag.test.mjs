@@ -7,7 +7,7 @@ import { FOUND, loginKey, start } from './harness.mjs';
 
 let env;
 before(async () => { env = await start(); });
-after(async () => { await env.stop(); });
+after(async () => { await env?.stop(); });
 
 const credentials = () => ({ loginkey: loginKey(), partnerid: 20541, partneruserid: 'agent 7' });
 

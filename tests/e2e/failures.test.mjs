@@ -12,7 +12,7 @@ before(async () => {
   credentials = await env.credentials();
 });
 beforeEach(() => env.faults({ lookup: 'none' }));
-after(() => env.stop());
+after(() => env?.stop());
 
 /** Failed network requests are logged by Chromium itself; anything else is a defect. */
 const pageProblems = (problems) => problems.filter((problem) => !problem.includes('Failed to load resource'));
@@ -33,7 +33,11 @@ async function join(session, key, params) {
 
 test('a refused login key: lookupFailed with the service reason after one attempt, no viewer', async () => {
   await env.startSession('2001');
-  const tampered = { ...credentials, loginkey: credentials.loginkey.slice(0, -2) + (credentials.loginkey.endsWith('AA') ? 'BB' : 'AA') };
+  // A character in the middle of the signature: the last one carries unused bits, so changing it can
+  // make the key malformed instead of wrongly signed.
+  const at = credentials.loginkey.length - 20;
+  const swapped = credentials.loginkey[at] === 'A' ? 'B' : 'A';
+  const tampered = { ...credentials, loginkey: credentials.loginkey.slice(0, at) + swapped + credentials.loginkey.slice(at + 1) };
   const session = await consoleWith('refused.html', tampered);
   const { outcome, events, lookups } = await join(session, '2001');
   assert.deepEqual({ ...outcome, message: undefined }, { ok: false, isError: true, code: 'service_error', message: undefined });
@@ -90,11 +94,14 @@ test('the service down: a single lookup fails at once, a waiting one retries on 
   const session = await consoleWith('down.html', credentials, `GLANCE.Agent.webserver = 'http://127.0.0.1:${port}';`);
   const single = await session.tab.evaluate(() => outcome(GLANCE.Agent.lookupSession('2004', false)));
   assert.equal(single.code, 'service_unavailable');
-  await session.tab.evaluate(() => { window.joined = outcome(GLANCE.Agent.joinSession('2004')); events.length = 0; });
+  await session.tab.evaluate(() => { events.length = 0; window.joined = outcome(GLANCE.Agent.joinSession('2004')); });
   await until(session.tab, () => events.filter((e) => e.name === 'lookupWaiting').length === 2);
   await session.tab.evaluate(() => GLANCE.Agent.cancelLookup());
   assert.equal((await session.tab.evaluate(() => window.joined)).code, 'canceled');
-  assert.deepEqual(names(await session.tab.evaluate(() => events)), ['lookupWaiting:agent', 'lookupWaiting:agent', 'lookupCanceled:agent']);
+  const events = await session.tab.evaluate(() => events);
+  assert.deepEqual(names(events), ['lookupWaiting:agent', 'lookupWaiting:agent', 'lookupCanceled:agent']);
+  const gap = events[1].at - events[0].at;
+  assert.ok(gap >= 2900 && gap < 4500, `the retry came 3 s after the first attempt (${gap} ms)`);
   await session.context.close();
   assert.deepEqual(pageProblems(session.problems), []);
 });
@@ -153,6 +160,8 @@ test('a hanging service: each request ends at requestTimeout; waiting lookups re
 test('cancel during a waiting lookup: lookupCanceled, a canceled rejection, the request in flight aborted, no more requests', async () => {
   await env.faults({ lookup: 'delay', delayMs: 5000 });
   const session = await consoleWith('cancel.html');
+  const aborted = [];
+  session.context.on('requestfailed', (request) => aborted.push([request.url(), request.failure()?.errorText]));
   await session.tab.evaluate(() => { window.joined = outcome(GLANCE.Agent.joinSession('2008')); });
   await until(session.tab, () => events.some((e) => e.name === 'lookupWaiting'));
   await session.tab.waitForTimeout(300); // the first request is now in flight, held 5 s by the service
@@ -166,6 +175,8 @@ test('cancel during a waiting lookup: lookupCanceled, a canceled rejection, the 
   assert.deepEqual(names(events), ['lookupWaiting:agent', 'lookupCanceled:agent']);
   assert.equal(events[1].data.ssnkey, '2008');
   assert.equal(lookups(session.requests).length, 1, 'no request after the cancel');
+  assert.deepEqual(aborted.map(([url, why]) => [url.endsWith('LookupPartnerSession2'), why]), [[true, 'net::ERR_ABORTED']],
+    'the request in flight was aborted');
   await session.context.close();
   assert.deepEqual(pageProblems(session.problems), []);
 });

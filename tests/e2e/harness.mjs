@@ -65,13 +65,27 @@ export async function start({ popupBlocking = false, args = [] } = {}) {
   const pages = new Map();
   const server = await consoleServer(pages);
   const consoleOrigin = `http://127.0.0.1:${server.address().port}`;
-  const { child, webserver } = await startService(consoleOrigin);
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [...CHROMIUM_ARGS, ...args],
-    // Playwright turns popup blocking off; a test of popupblocked needs Chromium's own blocker.
-    ignoreDefaultArgs: popupBlocking ? ['--disable-popup-blocking'] : [],
-  });
+  let child;
+  let browser;
+  // Whatever started is stopped again if a later step fails, so a failed start cannot hang the run.
+  const release = async () => {
+    await browser?.close().catch(() => {});
+    child?.kill();
+    server.close();
+  };
+  let webserver;
+  try {
+    ({ child, webserver } = await startService(consoleOrigin));
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [...CHROMIUM_ARGS, ...args],
+      // Playwright turns popup blocking off; a test of popupblocked needs Chromium's own blocker.
+      ignoreDefaultArgs: popupBlocking ? ['--disable-popup-blocking'] : [],
+    });
+  } catch (error) {
+    await release();
+    throw error;
+  }
 
   /** Calls the service's JSON API (the visitor simulator's and the developer endpoints). */
   async function api(path, body) {
@@ -120,11 +134,7 @@ export async function start({ popupBlocking = false, args = [] } = {}) {
       if (url) await tab.goto(url);
       return { context, tab, problems, requests };
     },
-    async stop() {
-      await browser.close();
-      child.kill();
-      server.close();
-    },
+    stop: release,
   };
 }
 
@@ -143,9 +153,11 @@ export function consolePage(env, { body = '', credentials } = {}) {
       });
       ${credentials ? `GLANCE.Agent.authenticate(${JSON.stringify(credentials)});` : ''}
       // Settles into a plain record: the tests read outcomes without racing the promise.
-      window.outcome = (promise) => promise.then(
+      // Bounded, so a promise that never settles fails its test instead of hanging the run.
+      window.outcome = (promise) => Promise.race([promise.then(
         (value) => ({ ok: true, value: value && typeof value === 'object' && 'closed' in value ? 'window' : value }),
-        (error) => ({ ok: false, isError: error instanceof Error, code: error && error.code, message: error && error.message }));
+        (error) => ({ ok: false, isError: error instanceof Error, code: error && error.code, message: error && error.message })),
+        new Promise((resolve) => setTimeout(resolve, 60000, { ok: false, code: 'unsettled after 60 s' }))]);
     </script>${body}`;
 }
 

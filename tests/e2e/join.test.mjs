@@ -10,7 +10,7 @@ before(async () => {
   env = await start();
   credentials = await env.credentials();
 });
-after(() => env.stop());
+after(() => env?.stop());
 
 const eventCount = (tab, name, service) =>
   tab.evaluate(([n, s]) => events.filter((e) => e.name === n && e.data.service === s).length, [name, service]);
@@ -53,7 +53,9 @@ test('join before the visitor starts: the lookup waits, then finds; screenshare 
   const key = '1002';
   const url = env.page('join-before.html', consolePage(env, { credentials }));
   const { tab, context, problems } = await env.open(url);
+  const firstAnswer = tab.waitForResponse(/LookupPartnerSession2/);
   await tab.evaluate((k) => { window.joined = outcome(GLANCE.Agent.joinSession(k)); }, key);
+  await firstAnswer; // the first attempt has been answered "not yet" before the visitor starts
   await until(tab, () => events.some((e) => e.name === 'lookupWaiting'));
   assert.equal(await eventCount(tab, 'lookupFound', 'agent'), 0, 'nothing found before the visitor starts');
   await env.startSession(key, 'G');

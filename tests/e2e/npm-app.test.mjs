@@ -19,7 +19,7 @@ before(async () => {
   cpSync(join(app, 'node_modules/glance-agent/glance_agent_bg.wasm'), join(app, 'glance_agent_bg.wasm'));
   env = await start();
 });
-after(() => env.stop());
+after(() => env?.stop());
 
 test('an esbuild-bundled app importing the npm package joins a session like the script tag', async () => {
   const key = '4001';

@@ -6,7 +6,7 @@ import { consolePage, names, start, until } from './harness.mjs';
 
 let env;
 before(async () => { env = await start(); });
-after(() => env.stop());
+after(() => env?.stop());
 
 test('a session that never starts: 12 attempts over about 45 s, then timedout', async () => {
   const credentials = await env.credentials();

@@ -8,7 +8,7 @@ import { report } from './report.mjs';
 
 let env;
 before(async () => { env = await start(); });
-after(() => env.stop());
+after(() => env?.stop());
 
 // [fault switches, wait, requestTimeout, expected outcome, lookup attempts, bound in ms]
 // The found answer is about 530 bytes, so a 5 ms drip takes 2.6 s or more, and a 1 ms drip 0.6 to 2 s

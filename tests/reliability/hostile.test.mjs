@@ -11,7 +11,7 @@ import { report } from './report.mjs';
 
 let env;
 before(async () => { env = await start(); });
-after(() => env.stop());
+after(() => env?.stop());
 
 // Runs in the page: calls each shape with hostile value number `index` and classifies what happened.
 const HOSTILE_CALLS = async ([index, key]) => {
@@ -39,6 +39,19 @@ const HOSTILE_CALLS = async ([index, key]) => {
     'requestTimeout = v': () => { const old = agent.requestTimeout; try { agent.requestTimeout = value; } finally { agent.requestTimeout = old; } },
     'postParametersToViewer = v': () => { agent.postParametersToViewer = value; agent.postParametersToViewer = true; },
   };
+  // The shapes that may accept some of these values, and which; any other acceptance is a defect.
+  const isFunction = typeof value === 'function';
+  const isParams = value === undefined || value === null || typeof value === 'object' || isFunction;
+  const mayAccept = {
+    'logout(v)': true, // takes no argument
+    'cancelLookup(v)': true, // takes no argument
+    'postParametersToViewer = v': true, // any value, read as true or false
+    'addEventListener(name, v)': isFunction,
+    'addEventListenerAll(v)': isFunction,
+    'removeEventListenerAll(v)': isFunction,
+    'close(v)': isParams && value !== undefined && value !== null, // closing what is not a viewer does nothing
+    'openViewer(key, v)': isParams, // params with none of the known fields
+  };
   const coded = (error) => error instanceof Error && typeof error.code === 'string' && error.code !== '';
   const describe = (error) => `${error && error.name}: ${String(error && error.message).slice(0, 120)}`;
   const outcomes = {};
@@ -59,6 +72,9 @@ const HOSTILE_CALLS = async ([index, key]) => {
   // Viewers a valid-looking value opened are closed again; the agent is reset for the next value.
   for (const frame of document.querySelectorAll('iframe')) frame.remove();
   try { agent.removeEventListenerAll(value); } catch { /* not a function: nothing was added */ }
+  for (const [shape, outcome] of Object.entries(outcomes)) {
+    if (outcome === 'accepted' && !mayAccept[shape]) outcomes[shape] = 'accepted a value it should refuse';
+  }
   return outcomes;
 };
 

@@ -8,7 +8,7 @@ import { report } from './report.mjs';
 
 let env;
 before(async () => { env = await start(); });
-after(() => env.stop());
+after(() => env?.stop());
 
 // Built inside each sender, so the huge string and the __proto__ keys are made where they are posted.
 const SPOOFS = () => {

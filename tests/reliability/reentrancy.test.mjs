@@ -8,7 +8,7 @@ import { report } from './report.mjs';
 
 let env;
 before(async () => { env = await start(); });
-after(() => env.stop());
+after(() => env?.stop());
 
 const LIBRARY_EVENTS = ['lookupWaiting', 'lookupFound', 'lookupFailed', 'lookupCanceled', 'popupblocked',
   'iframeblocked', 'viewerOpened', 'viewerClosed'];

@@ -14,7 +14,7 @@ const MB = 1024 * 1024;
 
 let env;
 before(async () => { env = await start({ args: ['--js-flags=--expose-gc', '--enable-precise-memory-info'] }); });
-after(() => env.stop());
+after(() => env?.stop());
 
 // Installed before the script tag: keeps the module's memory so the test can read its size.
 const CATCH_MEMORY = `<script>

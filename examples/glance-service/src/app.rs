@@ -1,7 +1,7 @@
 //! State shared by every route: settings, sessions, fault switches, and a change signal for long polls.
 
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -82,10 +82,9 @@ impl App {
         result
     }
 
-    /// Waits until the sessions change or `limit` passes.
-    pub async fn changed_within(&self, limit: Duration) {
-        let mut changes = self.changed.subscribe();
-        let _ = tokio::time::timeout(limit, changes.changed()).await;
+    /// A receiver of changes to the sessions: take it *before* reading them, so no change is missed.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
     }
 
     pub fn faults(&self) -> Faults {

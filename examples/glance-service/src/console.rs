@@ -46,9 +46,19 @@ pub async fn serve(State(app): State<Arc<App>>, request: Request) -> Response {
         return StatusCode::NOT_FOUND.into_response();
     };
     match tokio::fs::read(&file).await {
-        Ok(bytes) => {
-            ([(header::CONTENT_TYPE, content_type(&file)), (header::CACHE_CONTROL, "no-store")], bytes).into_response()
-        }
+        // The policy the README says a console can keep: no inline script, no eval.
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, content_type(&file)),
+                (header::CACHE_CONTROL, "no-store"),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    "script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'none'",
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
         Err(_) if path.starts_with("/dist/") => {
             (StatusCode::NOT_FOUND, "dist/ is missing: run `make build` (make demo does it)").into_response()
         }

@@ -59,7 +59,8 @@ impl Verifier<'_> {
         else {
             return Err(Refusal::Malformed);
         };
-        let expires: u64 = expires.parse().map_err(|_| Refusal::Malformed)?;
+        // Signed as written: `+1795…` or `01795…` would parse to the same number with another text.
+        let expires: u64 = expires.parse().ok().filter(|n: &u64| n.to_string() == expires).ok_or(Refusal::Malformed)?;
         let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| Refusal::Malformed)?;
         mac(self.api_key, partner_id, partner_user_id, expires)
             .verify_slice(&signature)
@@ -112,7 +113,8 @@ mod tests {
         let key = sign("secret", 20542, "a", NOW + 60);
         assert_eq!(VERIFIER.verify("20542", "a", &key, NOW), Err(Refusal::UnknownPartner));
         assert_eq!(VERIFIER.verify("x", "a", &key, NOW), Err(Refusal::UnknownPartner));
-        for bad in ["", "$1$$", "$2$1764000060$abc", "$1$soon$abc", "$1$1764000060$!!", "$1$1$a$b"] {
+        for bad in ["", "$1$$", "$2$1764000060$abc", "$1$soon$abc", "$1$1764000060$!!", "$1$1$a$b", "$1$+1764000060$a"]
+        {
             assert_eq!(VERIFIER.verify("20541", "a", bad, NOW), Err(Refusal::Malformed), "{bad}");
         }
     }

@@ -112,13 +112,22 @@ async fn run(mut config: Config) -> std::io::Result<()> {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let config = match Config::from_args(std::env::args().skip(1)) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|arg| arg == "--help" || arg == "-h") {
+        print!("{}", config::USAGE);
+        return;
+    }
+    let config = match Config::from_args(args) {
         Ok(config) => config,
         Err(message) => {
             eprintln!("{message}");
             std::process::exit(2);
         }
     };
+    if config.console_port.is_some() && !std::path::Path::new(&config.root).join("www/index.html").is_file() {
+        eprintln!("glance-service: no www/index.html under --root {}; run it from the repository root", config.root);
+        std::process::exit(2);
+    }
     if let Err(error) = run(config).await {
         eprintln!("glance-service: {error}");
         std::process::exit(1);

@@ -214,6 +214,7 @@ pub async fn viewer_events(
     State(app): State<Arc<App>>,
     axum::extract::Query(poll): axum::extract::Query<PollQuery>,
 ) -> Response {
+    let mut changes = app.changes();
     for round in 0..2 {
         let answer = app.read(|store| {
             let session = store.get(&poll.key);
@@ -242,7 +243,7 @@ pub async fn viewer_events(
         if let Some(answer) = answer {
             return Json(answer).into_response();
         }
-        app.changed_within(Duration::from_secs(20)).await;
+        let _ = tokio::time::timeout(Duration::from_secs(20), changes.changed()).await;
     }
     StatusCode::NO_CONTENT.into_response()
 }

@@ -256,9 +256,10 @@ mod tests {
         assert_eq!(store.emit("1234", "rc", None, None).unwrap_err(), EmitError::Ended);
         assert!(store.sessions_of("agent-7").is_empty());
         assert!(store.running("1234").is_none());
-        let again = store.start("1234", CallType::Video, "Bob", 20541).id;
-        assert_ne!(again, ended.seq + 1000);
-        assert!(store.running("1234").is_some());
+        let first = store.get("1234").unwrap().id;
+        let again = store.start("1234", CallType::Video, "Bob", 20541);
+        assert_ne!(again.id, first, "a new session under the old key");
+        assert!(again.events.is_empty() && again.running);
     }
 
     #[test]

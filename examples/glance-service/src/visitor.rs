@@ -42,11 +42,12 @@ const LISTED_EVENTS: usize = 50;
 pub async fn list(State(app): State<Arc<App>>) -> Json<Value> {
     Json(app.read(|store| {
         let sessions = store.list().into_iter().map(|session| {
-            let mut listed = json!(session);
             let skipped = session.events.len().saturating_sub(LISTED_EVENTS);
-            listed["events"] = json!(session.events[skipped..]);
-            listed["eventCount"] = json!(session.events.len());
-            listed
+            json!({
+                "key": session.key, "calltype": session.calltype, "visitor": session.visitor, "id": session.id,
+                "ssnid": session.ssnid, "running": session.running, "agents": session.agents,
+                "events": session.events.get(skipped..).unwrap_or_default(), "eventCount": session.events.len(),
+            })
         });
         Value::Array(sessions.collect())
     }))
@@ -94,6 +95,8 @@ pub async fn start(State(app): State<Arc<App>>, Json(start): Json<Start>) -> Res
 
 /// The most events one request may emit (soak tests send thousands at once).
 const MOST_EVENTS: u32 = 100_000;
+/// The most event bytes one request may add.
+const MOST_EVENT_BYTES: usize = 64 << 20;
 
 #[derive(Deserialize)]
 pub struct Emit {
@@ -109,6 +112,11 @@ pub async fn emit(State(app): State<Arc<App>>, Path(key): Path<String>, Json(emi
     let count = emit.count.unwrap_or(1);
     if !(1..=MOST_EVENTS).contains(&count) {
         return problem(StatusCode::BAD_REQUEST, "count is 1 to 100000");
+    }
+    // Many copies of a big payload would exhaust the service's memory.
+    let payload = emit.data.as_ref().map_or(0, |data| Value::Object(data.clone()).to_string().len());
+    if (payload + 256).saturating_mul(count as usize) > MOST_EVENT_BYTES {
+        return problem(StatusCode::PAYLOAD_TOO_LARGE, "count × payload is over 64 MB");
     }
     let emitted = app.write(|store| {
         let mut last = store.emit(&key, &emit.name, emit.service.as_deref(), emit.data.as_ref());

@@ -15,6 +15,8 @@ pub fn escape(text: &str) -> String {
             '>' => escaped.push_str("&gt;"),
             '"' => escaped.push_str("&quot;"),
             '\'' => escaped.push_str("&#39;"),
+            // Not allowed in XML 1.0 at all: left out, so the document still parses.
+            '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => {}
             _ => escaped.push(c),
         }
     }
@@ -81,6 +83,7 @@ mod tests {
     #[test]
     fn text_is_escaped() {
         assert_eq!(escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&#39;");
+        assert_eq!(escape("a\u{0}b\u{1b}\tc"), "ab\tc");
         assert!(error("x < y").contains("<Message>x &lt; y</Message>"));
     }
 
