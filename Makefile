@@ -10,7 +10,8 @@ WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/
 WASM_PACK_VERSION    := 0.15.1
 CHROMEDRIVER := /usr/bin/chromedriver
 # cargo install puts tools in $CARGO_HOME/bin (default ~/.cargo/bin); npm tools are in node_modules/.bin.
-CARGO_BIN    := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
+CARGO_HOME_DIR := $(or $(CARGO_HOME),$(HOME)/.cargo)
+CARGO_BIN    := $(CARGO_HOME_DIR)/bin
 export PATH  := $(CARGO_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
 WASM_RAW   := target/$(TARGET)/release/glance_agent.wasm
@@ -50,7 +51,10 @@ setup-build:
 
 ## build: dist/script (classic <script> build) and dist/npm (ES module package)
 build: setup-build
-	cargo build --release --target $(TARGET) --lib
+	@# Panic locations carry dependency source paths into the module; without the registry's location
+	@# (which depends on CARGO_HOME) the module is the same size on every machine.
+	cargo build --release --target $(TARGET) --lib \
+	  --config 'target.$(TARGET).rustflags = ["--remap-path-prefix=$(CARGO_HOME_DIR)/registry/src="]'
 	wasm-bindgen --target web --out-dir $(BINDGEN) $(WASM_RAW)
 	wasm-opt $(WASM_OPT_PASSES) --strip-debug --strip-producers --strip-target-features $(WASM_FEATURES) \
 	  $(BINDGEN)/glance_agent_bg.wasm -o $(WASM_OPT)
