@@ -5,32 +5,15 @@
 // - The Glance origin (another port, so requests are cross-origin as in production) answers
 //   LookupPartnerSession2 at once with a "found" document, and serves a viewer page at
 //   /agentjoin/AgentView.aspx (GET or POST) that sends `stats` events to the console on command.
-import http from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { CONTENT_TYPES, FOUND, fileUnder, launchChromium, listen, loginKey, MEMORY_ARGS, readBody, root,
+  sendFile, watchProblems }
+  from '../tests/support/local.mjs';
 
-export const root = fileURLToPath(new URL('..', import.meta.url));
+export { root };
 
-const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm',
-  '.html': 'text/html; charset=utf-8' };
-
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run',
-  // For the memory figures: gc() in pages, and performance.memory without its 100 KB quantisation.
-  '--js-flags=--expose-gc', '--enable-precise-memory-info'];
-
-const SIGNATURE = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO-_';
 /** Credentials of the right shape, valid for an hour (the stub service does not check signatures). */
-export const credentials = () => ({
-  loginkey: `$1$${Math.floor(Date.now() / 1000) + 3600}$${SIGNATURE}`, partnerid: 20541, partneruserid: 'agent 7',
-});
-
-const found = (origin) => `<?xml version="1.0" encoding="utf-8"?>
-<SessionInfo xmlns="http://www.glance.net/"><id>77</id><ssnid>20541.1234.1</ssnid><passcode>1234</passcode>
-<agentjoinurl>${origin}/agentjoin/AgentView.aspx?SessionKey=1234&amp;ssnid=20541.1234.1</agentjoinurl>
-<calltype>C</calltype></SessionInfo>`;
+export const credentials = () => ({ loginkey: loginKey(), partnerid: 20541, partneruserid: 'agent 7' });
 
 // The stub viewer. It announces itself with `connecting` (the page knows it has loaded), then obeys
 // commands only from the window that embeds or opened it, and only when that window is the console:
@@ -52,21 +35,6 @@ const viewer = (consoleOrigin) => `<!doctype html><title>viewer</title>
   host.postMessage({ glanceEvent: 'connecting', data: { service: 'screenshare', ssnkey: '1234' } }, consoleOrigin);
 </script>`;
 
-function listen(handler) {
-  return new Promise((resolve) => {
-    const server = http.createServer(handler);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
-
-/** Drains a request body (the lookup form and the viewer's POST form) before answering. */
-function drain(request) {
-  return new Promise((resolve) => {
-    request.on('data', () => {});
-    request.on('end', resolve);
-  });
-}
-
 /**
  * Starts both origins and a browser. `stop()` ends all three. `replace` maps console paths to other
  * files to serve there (bench/profile.mjs serves a module with function names that way).
@@ -80,36 +48,27 @@ export async function start({ replace = {} } = {}) {
     const headers = { 'Cache-Control': 'no-store' };
     if (path === '/favicon.ico') { response.writeHead(204); return response.end(); }
     if (pages.has(path)) {
-      response.writeHead(200, { ...headers, 'Content-Type': TYPES['.html'] });
+      response.writeHead(200, { ...headers, 'Content-Type': CONTENT_TYPES['.html'] });
       return response.end(pages.get(path));
     }
-    const base = join(root, 'dist');
-    const file = replace[path] || normalize(join(root, path));
-    if (!replace[path] && !file.startsWith(base + sep)) { response.writeHead(404); return response.end(); }
-    try {
-      const bytes = await readFile(file);
-      response.writeHead(200, { ...headers, 'Content-Type': TYPES[extname(file)] || 'application/octet-stream' });
-      response.end(bytes);
-    } catch {
-      response.writeHead(404);
-      response.end();
-    }
+    if (replace[path]) return sendFile(response, root, replace[path], headers);
+    return sendFile(response, join(root, 'dist'), fileUnder(root, path), headers);
   });
   const consoleOrigin = `http://127.0.0.1:${consoleServer.address().port}`;
 
   const glanceServer = await listen(async (request, response) => {
-    await drain(request);
+    await readBody(request); // the lookup form or the viewer's POST form, read before answering
     const path = new URL(request.url, 'http://glance').pathname;
     if (path === '/services/SessionService.asmx/LookupPartnerSession2') {
       counts.lookups++;
       // Resource Timing gives startTime and responseEnd of a cross-origin request without Timing-Allow-Origin.
       response.writeHead(200, { 'Content-Type': 'text/xml', 'Access-Control-Allow-Origin': consoleOrigin,
         'Cache-Control': 'no-store' });
-      return response.end(found(glanceOrigin));
+      return response.end(FOUND(glanceOrigin));
     }
     if (path === '/agentjoin/AgentView.aspx') {
       counts.viewers++;
-      response.writeHead(200, { 'Content-Type': TYPES['.html'], 'Cache-Control': 'no-store' });
+      response.writeHead(200, { 'Content-Type': CONTENT_TYPES['.html'], 'Cache-Control': 'no-store' });
       return response.end(viewer(consoleOrigin));
     }
     response.writeHead(404);
@@ -117,7 +76,7 @@ export async function start({ replace = {} } = {}) {
   });
   const glanceOrigin = `http://127.0.0.1:${glanceServer.address().port}`;
 
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await launchChromium({ args: MEMORY_ARGS });
 
   return {
     consoleOrigin,
@@ -137,8 +96,7 @@ export async function start({ replace = {} } = {}) {
       const context = await browser.newContext();
       const tab = await context.newPage();
       const problems = [];
-      tab.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-      tab.on('console', (message) => { if (message.type() === 'error') problems.push(`console: ${message.text()}`); });
+      watchProblems(tab, problems);
       await tab.goto(url);
       return {
         context,

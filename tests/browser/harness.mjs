@@ -4,37 +4,11 @@
 // - The Glance origin (another port, so requests are cross-origin as in production) answers the
 //   lookup service with whatever `glance.answer` says and serves a viewer page at
 //   /agentjoin/AgentView.aspx that posts one event to its opener. It records every request.
-import http from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { extname, join, normalize } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { FOUND, fileUnder, launchChromium, listen, loginKey, readBody, root, sendFile, SIGNATURE, watchProblems }
+  from '../support/local.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const types = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
-
-export const SIGNATURE = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO-_';
-export const loginKey = () => `$1$${Math.floor(Date.now() / 1000) + 3600}$${SIGNATURE}`;
-
-export const FOUND = (origin) => `<?xml version="1.0" encoding="utf-8"?>
-<SessionInfo xmlns="http://www.glance.net/"><id>77</id><ssnid>20541.1234.1</ssnid><passcode>1234</passcode>
-<agentjoinurl>${origin}/agentjoin/AgentView.aspx?SessionKey=1234&amp;ssnid=20541.1234.1</agentjoinurl>
-<calltype>C</calltype></SessionInfo>`;
-
-function listen(handler) {
-  return new Promise((resolve) => {
-    const server = http.createServer(handler);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
-
-function readBody(request) {
-  return new Promise((resolve) => {
-    let body = '';
-    request.on('data', (chunk) => { body += chunk; });
-    request.on('end', () => resolve(body));
-  });
-}
+export { FOUND, loginKey, SIGNATURE };
 
 export async function start() {
   const pages = new Map();
@@ -48,16 +22,7 @@ export async function start() {
       response.writeHead(200, { 'Content-Type': page.type || 'text/html', ...page.headers });
       return response.end(page.body);
     }
-    const file = normalize(join(root, url.pathname));
-    if (!file.startsWith(join(root, 'dist'))) { response.writeHead(404); return response.end(); }
-    try {
-      const bytes = await readFile(file);
-      response.writeHead(200, { 'Content-Type': types[extname(file)] || 'application/octet-stream' });
-      response.end(bytes);
-    } catch {
-      response.writeHead(404);
-      response.end();
-    }
+    return sendFile(response, join(root, 'dist'), fileUnder(root, url.pathname));
   });
 
   const glanceServer = await listen(async (request, response) => {
@@ -86,11 +51,7 @@ export async function start() {
   glance.origin = `http://127.0.0.1:${glanceServer.address().port}`;
 
   // If Chromium cannot start, the servers are closed so the failed run ends instead of hanging.
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  }).catch((error) => {
+  const browser = await launchChromium().catch((error) => {
     consoleServer.close();
     glanceServer.close();
     throw error;
@@ -109,8 +70,7 @@ export async function start() {
       const context = await browser.newContext();
       const tab = await context.newPage();
       const problems = [];
-      tab.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-      tab.on('console', (message) => { if (message.type() === 'error') problems.push(`console: ${message.text()}`); });
+      watchProblems(tab, problems);
       const requests = [];
       context.on('request', (request) => requests.push(request.url()));
       await tab.goto(url);

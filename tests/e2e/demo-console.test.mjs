@@ -1,11 +1,10 @@
 // The demo console (www/, what `make demo` serves) driven as an agent would, against the local
 // service; a screenshot mid-session is left at target/demo-console.png for people to look at.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { root, start } from './harness.mjs';
+import { root, start, startService } from './harness.mjs';
 
 let env;
 before(async () => { env = await start(); });
@@ -63,27 +62,17 @@ test('the demo console counts down a waiting lookup and shows a cancel', async (
 
 test('the demo as `make demo` serves it: the service\'s own console origin, its config, a strict CSP', async () => {
   // The service started as `make demo` starts it, with its console on a port of its own.
-  const service = spawn(join(root, 'target/debug/glance-service'), ['--root', root, '--port', '0', '--console-port', '0'],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { child: service, urls: [webserver, consoleUrl] } =
+    await startService(['--root', root, '--port', '0', '--console-port', '0'], ['service', 'console']);
   try {
-    const urls = await new Promise((resolve, reject) => {
-      let output = '';
-      service.on('exit', (code) => reject(new Error(`glance-service exited (${code}): ${output}`)));
-      service.stdout.on('data', (chunk) => {
-        output += chunk;
-        const webserver = output.match(/service (http:\/\/127\.0\.0\.1:\d+)/);
-        const consoleUrl = output.match(/console (http:\/\/127\.0\.0\.1:\d+\/)/);
-        if (webserver && consoleUrl) resolve({ webserver: webserver[1], console: consoleUrl[1] });
-      });
-    });
-    const page = await fetch(urls.console);
+    const page = await fetch(consoleUrl);
     assert.match(page.headers.get('content-security-policy'), /script-src 'self' 'wasm-unsafe-eval'/);
-    await fetch(`${urls.webserver}/visitor/api/sessions`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    await fetch(`${webserver}/visitor/api/sessions`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ key: '1234', calltype: 'C' }) });
 
-    const { tab, context, problems } = await env.open(urls.console);
+    const { tab, context, problems } = await env.open(consoleUrl);
     await tab.locator('#credentials-status').filter({ hasText: 'agent-7' }).waitFor();
-    assert.equal(await tab.inputValue('#webserver'), urls.webserver, 'found through demo-config.json');
+    assert.equal(await tab.inputValue('#webserver'), webserver, 'found through demo-config.json');
     await tab.fill('#session-key', '1234');
     await tab.check('#use-iframe');
     await tab.click('#join');

@@ -6,17 +6,11 @@
 // process, so fault switches and sessions never leak between files.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { CONTENT_TYPES, fileUnder, launchChromium, root, sendFile, watchProblems } from '../support/local.mjs';
 
-export const root = fileURLToPath(new URL('../..', import.meta.url));
+export { root };
 const SERVICE = join(root, 'target/debug/glance-service');
-const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm',
-  '.html': 'text/html; charset=utf-8', '.css': 'text/css', '.json': 'application/json' };
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 /** The console origin: www/, dist/, the bundled app and registered pages; everything else is 404. */
 function consoleServer(pages) {
@@ -26,39 +20,39 @@ function consoleServer(pages) {
     if (path === '/favicon.ico') { response.writeHead(204); return response.end(); }
     const page = pages.get(path);
     if (page) {
-      response.writeHead(200, { 'Content-Type': TYPES['.html'], ...page.headers });
+      response.writeHead(200, { 'Content-Type': CONTENT_TYPES['.html'], ...page.headers });
       return response.end(page.body);
     }
     const [prefix, dir] = mounts.find(([prefix]) => path.startsWith(prefix));
     const base = join(root, dir);
-    const file = normalize(join(base, path.slice(prefix.length) || 'index.html'));
-    if (!file.startsWith(base + sep)) { response.writeHead(404); return response.end(); }
-    try {
-      const bytes = await readFile(file);
-      response.writeHead(200, { 'Content-Type': TYPES[extname(file)] || 'application/octet-stream' });
-      response.end(bytes);
-    } catch {
-      response.writeHead(404);
-      response.end();
-    }
+    return sendFile(response, base, fileUnder(base, path.slice(prefix.length) || 'index.html'));
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-/** Starts the service binary allowing `consoleOrigin`, resolving once it prints its address. */
-function startService(consoleOrigin) {
-  const child = spawn(SERVICE, ['--port', '0', '--no-console', '--console-origin', consoleOrigin,
-    '--api-key', 'e2e-api-key', '--partner-id', '20541', '--agent-id', 'agent 7/ü'], { stdio: ['ignore', 'pipe', 'inherit'] });
+/**
+ * Starts the service binary with `args`, resolving once it has printed the address of each of
+ * `origins` (the words before a URL in its start-up lines: `service`, `console`).
+ */
+export function startService(args, origins = ['service']) {
+  const child = spawn(SERVICE, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let output = '';
     child.on('error', reject);
     child.on('exit', (code) => reject(new Error(`glance-service exited (${code}): ${output}`)));
     child.stdout.on('data', (chunk) => {
       output += chunk;
-      const match = output.match(/service (http:\/\/127\.0\.0\.1:\d+)/);
-      if (match) resolve({ child, webserver: match[1] });
+      const found = origins.map((word) => output.match(new RegExp(`${word} (http://127\\.0\\.0\\.1:\\d+/?)`)));
+      if (found.every(Boolean)) resolve({ child, urls: found.map((match) => match[1]) });
     });
   });
+}
+
+/** The service for a test file: no console of its own, `consoleOrigin` allowed, a test agent. */
+async function serviceFor(consoleOrigin) {
+  const { child, urls } = await startService(['--port', '0', '--no-console', '--console-origin', consoleOrigin,
+    '--api-key', 'e2e-api-key', '--partner-id', '20541', '--agent-id', 'agent 7/ü']);
+  return { child, webserver: urls[0] };
 }
 
 export async function start({ popupBlocking = false, args = [] } = {}) {
@@ -75,13 +69,9 @@ export async function start({ popupBlocking = false, args = [] } = {}) {
   };
   let webserver;
   try {
-    ({ child, webserver } = await startService(consoleOrigin));
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [...CHROMIUM_ARGS, ...args],
-      // Playwright turns popup blocking off; a test of popupblocked needs Chromium's own blocker.
-      ignoreDefaultArgs: popupBlocking ? ['--disable-popup-blocking'] : [],
-    });
+    ({ child, webserver } = await serviceFor(consoleOrigin));
+    // Playwright turns popup blocking off; a test of popupblocked needs Chromium's own blocker.
+    browser = await launchChromium({ args, ignoreDefaultArgs: popupBlocking ? ['--disable-popup-blocking'] : [] });
   } catch (error) {
     await release();
     throw error;
@@ -124,11 +114,7 @@ export async function start({ popupBlocking = false, args = [] } = {}) {
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...contextOptions });
       const problems = [];
       const requests = [];
-      const watch = (tab) => {
-        tab.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-        tab.on('console', (message) => { if (message.type() === 'error') problems.push(`console: ${message.text()}`); });
-      };
-      context.on('page', watch);
+      context.on('page', (tab) => watchProblems(tab, problems));
       context.on('request', (request) => requests.push({ url: request.url(), method: request.method(), body: request.postData() }));
       const tab = await context.newPage();
       if (url) await tab.goto(url);

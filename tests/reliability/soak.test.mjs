@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { consolePage, start } from '../e2e/harness.mjs';
+import { MEMORY_ARGS } from '../support/local.mjs';
 import { report } from './report.mjs';
 
 const CYCLES = 1000;
@@ -13,7 +14,7 @@ const WARM_UP_EVENTS = 1000;
 const MB = 1024 * 1024;
 
 let env;
-before(async () => { env = await start({ args: ['--js-flags=--expose-gc', '--enable-precise-memory-info'] }); });
+before(async () => { env = await start({ args: MEMORY_ARGS }); });
 after(() => env?.stop());
 
 // Installed before the script tag: keeps the module's memory so the test can read its size.
