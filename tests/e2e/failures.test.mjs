@@ -24,9 +24,13 @@ async function consoleWith(name, authenticate = credentials, setup = '') {
 
 const lookups = (requests) => requests.filter((request) => request.url.includes('LookupPartnerSession2'));
 
-/** Joins `key` and returns the settled outcome with the events and lookup requests seen. */
+/**
+ * Joins `key` and returns the settled outcome with the events and lookup requests seen. A viewer that
+ * opened is waited for until it reports `connecting`, so the events are the same on every run.
+ */
 async function join(session, key, params) {
   const outcome = await session.tab.evaluate(([k, p]) => outcome(GLANCE.Agent.joinSession(k, p)), [key, params]);
+  if (outcome.ok) await until(session.tab, () => events.some((e) => e.name === 'connecting'));
   const events = await session.tab.evaluate(() => events);
   return { outcome, events, lookups: lookups(session.requests) };
 }
@@ -118,7 +122,8 @@ test('HTTP 500: a single lookup fails with the body as reason; a waiting lookup 
   await session.tab.evaluate(() => { events.length = 0; });
   const { outcome, events } = await join(session, '2005');
   assert.deepEqual(outcome, { ok: true, value: 'window' });
-  assert.deepEqual(names(events), ['lookupWaiting:agent', 'lookupWaiting:agent', 'lookupWaiting:agent', 'lookupFound:agent', 'viewerOpened:agent']);
+  assert.deepEqual(names(events), ['lookupWaiting:agent', 'lookupWaiting:agent', 'lookupWaiting:agent', 'lookupFound:agent',
+    'viewerOpened:agent', 'connecting:cobrowse']);
   const gaps = [events[1].at - events[0].at, events[2].at - events[1].at];
   assert.ok(gaps.every((gap) => gap >= 2900 && gap < 4500), `retries 3 s apart (${gaps})`);
   await session.context.close();
@@ -152,7 +157,8 @@ test('a hanging service: each request ends at requestTimeout; waiting lookups re
   await session.tab.evaluate(() => { events.length = 0; });
   const { outcome, events } = await join(session, '2007');
   assert.deepEqual(outcome, { ok: true, value: 'window' });
-  assert.deepEqual(names(events), ['lookupWaiting:agent', 'lookupWaiting:agent', 'lookupFound:agent', 'viewerOpened:agent']);
+  assert.deepEqual(names(events), ['lookupWaiting:agent', 'lookupWaiting:agent', 'lookupFound:agent', 'viewerOpened:agent',
+    'connecting:cobrowse']);
   await session.context.close();
   assert.deepEqual(pageProblems(session.problems), []);
 });
