@@ -18,12 +18,14 @@ WASM_RAW   := target/$(TARGET)/release/glance_agent.wasm
 BINDGEN    := target/bindgen
 WASM_OPT   := target/glance_agent_bg.opt.wasm
 # The wasm-bindgen glue with the short import/export names of WASM_OPT.
-GLUE       := target/glance_agent.min.js
+GLUE       := $(BINDGEN)/glance_agent.min.js
 # Features of the rustc output that Binaryen must accept.
 WASM_FEATURES := --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
                  --enable-reference-types --enable-multivalue
 # The optimisation passes of the shipped module; `make twiggy` runs the same ones, keeping names.
-WASM_OPT_PASSES := -Oz --converge --flatten --rereloop -Oz -Oz
+# --low-memory-unused: the stack sits below the data at 1 MiB and grows down, so the low 1 KiB is
+# touched only by a stack nearly 1 MiB deep (measured: -191 B gzip).
+WASM_OPT_PASSES := --low-memory-unused -Oz --converge --flatten --rereloop -Oz -Oz
 ESBUILD    := esbuild --bundle --alias:glance-agent-wasm=./$(GLUE) --log-level=warning \
               --log-override:empty-import-meta=silent
 
@@ -112,7 +114,7 @@ test-reliability: build service
 	@js/tools/require-tests.sh reliability target/test-reliability.log
 
 # Gzip bytes a script-tag page may download; lower it as the module shrinks, never raise it.
-SIZE_BUDGET := 24500
+SIZE_BUDGET := 24300
 
 ## size-check: fails when the script-tag download is over SIZE_BUDGET gzip bytes
 size-check: build

@@ -1,6 +1,7 @@
 // The GLANCE.Agent object: complete at once, forwarding to the wasm module once it has loaded.
 // Calls made before then are queued and run in order; promise-returning calls return their promise at
-// once. Everything else (checks, state, events) lives in the module.
+// once. Checks, state and events live in the module; the facade adds what is cheapest in JavaScript:
+// `params.signal` (an abort listener that cancels the call's lookup by id), listener disposers, `once`.
 
 const PROMISED = ['lookupSession', 'joinSession', 'openViewer', 'openAgentJoinURL'];
 const IMMEDIATE = [
@@ -15,11 +16,47 @@ const PROPERTIES = [
   ['requestTimeout', 10000],
 ];
 
-function loadError(cause) {
-  const error = new Error('GLANCE.Agent could not load its WebAssembly module: ' + ((cause && cause.message) || cause));
-  error.code = 'load_failed';
-  error.cause = cause;
+function codedError(code, message, cause) {
+  const error = new Error(message);
+  error.code = code;
+  if (cause !== undefined) error.cause = cause;
   return error;
+}
+
+function loadError(cause) {
+  return codedError('load_failed', 'GLANCE.Agent could not load its WebAssembly module: ' + ((cause && cause.message) || cause), cause);
+}
+
+const canceled = () => codedError('canceled', 'the call was canceled by its signal');
+
+/**
+ * Runs a promise-returning call of the loaded module. `params.signal` never reaches the module: an
+ * aborted signal rejects at once, and a later abort cancels the lookup the call started (by its id).
+ * `lookupSession(key, {wait, signal})` becomes `lookupSession(key, wait)`.
+ */
+function run(wasm, name, args) {
+  const params = args[1];
+  let signal;
+  try {
+    if (params === Object(params)) {
+      signal = params.signal;
+      if (name === 'lookupSession') args = [args[0], params.wait];
+    }
+    if (signal != null && !(signal instanceof AbortSignal)) throw signal;
+  } catch (refused) {
+    return Promise.reject(codedError('invalid_argument', 'params.signal must be an AbortSignal', refused));
+  }
+  if (signal && signal.aborted) return Promise.reject(canceled());
+  const newest = wasm.lookupId();
+  const promise = wasm[name](...args);
+  const started = wasm.lookupId();
+  if (signal && started !== newest) {
+    const abort = () => wasm.cancelLookupId(started);
+    const done = () => signal.removeEventListener('abort', abort);
+    signal.addEventListener('abort', abort);
+    promise.then(done, done);
+  }
+  return promise;
 }
 
 function reportQueued(name, error) {
@@ -59,11 +96,11 @@ export function createAgent(loadModule) {
 
   for (const name of PROMISED) {
     agent[name] = function (...args) {
-      if (wasm) return wasm[name](...args);
+      if (wasm) return run(wasm, name, args);
       if (failure) return Promise.reject(failure);
       load();
       return new Promise((resolve, reject) => {
-        queue.push(() => (failure ? reject(failure) : resolve(wasm[name](...args))));
+        queue.push(() => (failure ? reject(failure) : resolve(run(wasm, name, args))));
       });
     };
   }
@@ -79,6 +116,34 @@ export function createAgent(loadModule) {
       });
     };
   }
+
+  // The adders return a disposer: calling it removes what they added (a second call does nothing).
+  for (const [adder, remover] of [['addEventListener', 'removeEventListener'], ['addEventListenerAll', 'removeEventListenerAll']]) {
+    const add = agent[adder];
+    agent[adder] = function (...args) {
+      add(...args);
+      return () => agent[remover](...args);
+    };
+  }
+
+  /**
+   * The data of the next `name` event. `options.signal` gives up waiting: the
+   * promise rejects with code `canceled` and the listener is removed.
+   */
+  agent.once = (name, options) => new Promise((resolve, reject) => {
+    const signal = options && options.signal;
+    const stop = () => { off(); reject(canceled()); };
+    const heard = (event, data) => {
+      off();
+      if (signal) signal.removeEventListener('abort', stop);
+      resolve(data);
+    };
+    const off = agent.addEventListener(name, heard);
+    if (signal) {
+      if (signal.aborted) stop();
+      else signal.addEventListener('abort', stop);
+    }
+  });
 
   PROPERTIES.forEach(([property, initial], number) => {
     Object.defineProperty(agent, property, {

@@ -51,7 +51,21 @@ export interface LookupResult {
 /** What a lookup that does not wait resolves to when there is no session yet: `{}`. */
 export type NotFound = { [K in keyof LookupResult]?: undefined };
 
-export interface ViewerParams {
+/** Per-call cancellation: aborting `signal` rejects the call with code `canceled`. */
+export interface Cancelable {
+  /**
+   * Aborting it cancels the call's lookup (`lookupCanceled`, the request in flight aborted); already
+   * aborted, the call rejects at once and starts nothing.
+   */
+  signal?: AbortSignal;
+}
+
+export interface LookupOptions extends Cancelable {
+  /** Wait for the session to start (default true). */
+  wait?: boolean;
+}
+
+export interface ViewerParams extends Cancelable {
   /** Window name for the viewer; default `_blank`. */
   windowName?: string;
   /** `window.open` features; default an 800x800 window without bars. */
@@ -116,10 +130,14 @@ export interface GlanceAgent {
   /** Forgets the credentials. */
   logout(): void;
   /** Looks a session up; with `wait` (default) polls for about 45 s. Resolves `{}` when not found and not waiting. */
-  lookupSession(sessionkey: string | number, wait?: boolean): Promise<LookupResult | NotFound>;
+  lookupSession(sessionkey: string | number, wait?: boolean | LookupOptions): Promise<LookupResult | NotFound>;
   /** Cancels the most recent lookup in progress (`lookupCanceled`, rejection `canceled`). */
   cancelLookup(): void;
-  /** Looks the session up, then opens its viewer. */
+  /**
+   * Looks the session up, then opens its viewer. A window viewer's window opens at once (inside the
+   * agent's click, where popup blockers allow it) showing that the customer is awaited; it becomes the
+   * viewer when the session is found, and closes if the lookup fails or is canceled.
+   */
   joinSession(sessionkey: string | number, params?: JoinParams): Promise<Viewer>;
   /** Opens the viewer for a session key, with the stored credentials if any. */
   openViewer(sessionkey: string | number, params?: ViewerParams): Promise<Viewer>;
@@ -128,9 +146,17 @@ export interface GlanceAgent {
   /** Closes a viewer (window or iframe) and fires `viewerClosed`. */
   close(viewer: Viewer | HTMLIFrameElement): void;
 
-  addEventListener<K extends GlanceEventName>(eventname: K, handler: GlanceEventHandler<K>): void;
-  addEventListener(eventname: string, handler: (eventname: string, eventdata: any) => void): void;
-  addEventListenerAll(handler: (eventname: string, eventdata: any) => void): void;
+  /** Adds a listener; returns a disposer that removes it. */
+  addEventListener<K extends GlanceEventName>(eventname: K, handler: GlanceEventHandler<K>): () => void;
+  addEventListener(eventname: string, handler: (eventname: string, eventdata: any) => void): () => void;
+  /** Adds a listener for every event; returns a disposer that removes it. */
+  addEventListenerAll(handler: (eventname: string, eventdata: any) => void): () => void;
+  /**
+   * The data of the next `eventname` event. Aborting `options.signal` removes the listener and
+   * rejects with code `canceled`.
+   */
+  once<K extends GlanceEventName>(eventname: K, options?: Cancelable): Promise<GlanceEventMap[K]>;
+  once(eventname: string, options?: Cancelable): Promise<any>;
   removeEventListener(eventname: string, handler: (...args: any[]) => void): void;
   removeEventListenerAll(handler: (...args: any[]) => void): void;
 

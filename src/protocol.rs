@@ -224,6 +224,12 @@ impl ViewerTarget {
         &self.action
     }
 
+    /// The POST form's hidden fields as a form body (what the page's form helper takes apart).
+    pub fn post_body(&self) -> String {
+        let fields = self.post_fields();
+        encode_pairs(fields.iter().map(|(name, value)| (name.as_str(), value.as_str())))
+    }
+
     /// The POST form's hidden fields: the URL's query parameters, then the added ones; names upper-cased.
     pub fn post_fields(&self) -> Vec<(String, String)> {
         let mut fields = Vec::with_capacity(self.query.len() + self.added.len());

@@ -69,6 +69,7 @@ fn key_from(value: &JsValue) -> Result<String, AgentError> {
 }
 
 /// Looks a session up (`wait` defaults to true). See the API reference for the events it fires.
+/// (The facade turns `{wait, signal}` into `wait`, and handles the signal.)
 #[wasm_bindgen(js_name = lookupSession)]
 pub fn lookup_session(key: JsValue, wait: JsValue) -> Promise {
     let key = match key_from(&key) {
@@ -77,6 +78,19 @@ pub fn lookup_session(key: JsValue, wait: JsValue) -> Promise {
     };
     let wait = js::is_absent(&wait) || wait.is_truthy();
     lookup::start(key, wait, OnFound::Result)
+}
+
+/// The id of the newest lookup in progress (0 if none): the facade compares it before and after a
+/// call to learn which lookup the call started, so that call's `params.signal` can cancel it.
+#[wasm_bindgen(js_name = lookupId)]
+pub fn lookup_id() -> u32 {
+    with_agent(|agent| agent.lookups.last().map_or(0, |lookup| lookup.id()))
+}
+
+/// Cancels lookup `id` (from `lookupId`) if it is still in progress, firing `lookupCanceled`.
+#[wasm_bindgen(js_name = cancelLookupId)]
+pub fn cancel_lookup_id(id: u32) {
+    lookup::cancel(Some(id));
 }
 
 /// Cancels the most recent lookup in progress, firing `lookupCanceled`.
@@ -90,10 +104,11 @@ pub fn cancel_lookup() {
 #[wasm_bindgen(js_name = joinSession)]
 pub fn join_session(key: JsValue, params: JsValue) -> Promise {
     let prepared = key_from(&key).and_then(|key| Ok((key, OpenOptions::from_params(&params)?)));
-    let (key, options) = match prepared {
+    let (key, mut options) = match prepared {
         Ok(prepared) => prepared,
         Err(error) => return settled(Err(error)),
     };
+    viewer::open_waiting_window(&key, &mut options);
     lookup::start(key, options.wait, OnFound::OpenViewer(options))
 }
 

@@ -9,8 +9,8 @@
 use alloc::string::String;
 
 use js_sys::{Function, Object, Promise};
-use wasm_bindgen::JsValue;
-use web_sys::{AbortController, Document, DomParser, SupportedType};
+use wasm_bindgen::prelude::*;
+use web_sys::AbortController;
 
 use super::agent::with_agent;
 use super::dispatch::fire;
@@ -89,6 +89,9 @@ pub fn cancel(id: Option<u32>) {
     let Some(task) = with_agent(|agent| agent.take_lookup(id)) else { return };
     if let Some(request) = &task.request {
         request.controller.abort();
+    }
+    if let OnFound::OpenViewer(options) = &task.on_found {
+        viewer::close_waiting_window(options);
     }
     let data = js::agent_event();
     js::set_str(&data, "ssnkey", &task.key);
@@ -275,30 +278,44 @@ fn finish(id: u32, outcome: Result<Option<JsValue>, AgentError>) {
     };
     let _ = match settled {
         Ok(value) => task.resolve.call1(&JsValue::UNDEFINED, &value),
-        Err(error) => task.reject.call1(&JsValue::UNDEFINED, &js::to_error(&error)),
+        Err(error) => {
+            if let OnFound::OpenViewer(options) = &task.on_found {
+                viewer::close_waiting_window(options);
+            }
+            task.reject.call1(&JsValue::UNDEFINED, &js::to_error(&error))
+        }
     };
 }
 
+#[wasm_bindgen(module = "/js/dom.js")]
+extern "C" {
+    /// `DOMParser` on `text` as XML; null if the parser is missing or throws.
+    #[wasm_bindgen(js_name = parseXml)]
+    fn parse_xml(text: &str) -> JsValue;
+
+    /// The text of the first element named `tag` (any namespace) of a `parseXml` document.
+    #[wasm_bindgen(js_name = elementText)]
+    fn element_text(document: &JsValue, tag: &str) -> Option<String>;
+}
+
 /// A lookup answer parsed by the browser's `DOMParser`.
-struct XmlAnswer(Option<Document>);
+struct XmlAnswer(JsValue);
 
 impl XmlAnswer {
     fn parse(body: &str) -> XmlAnswer {
-        let parser = DomParser::new().ok();
-        XmlAnswer(parser.and_then(|parser| parser.parse_from_string(body, SupportedType::TextXml).ok()))
-    }
-
-    fn first(&self, tag: &str) -> Option<web_sys::Element> {
-        self.0.as_ref()?.get_elements_by_tag_name_ns(Some("*"), tag).ok()?.item(0)
+        XmlAnswer(parse_xml(body))
     }
 }
 
 impl AnswerDocument for XmlAnswer {
     fn is_xml(&self) -> bool {
-        self.0.is_some() && self.first("parsererror").is_none()
+        self.0.is_object() && self.element_text("parsererror").is_none()
     }
 
     fn element_text(&self, tag: &str) -> Option<String> {
-        self.first(tag)?.text_content()
+        if !self.0.is_object() {
+            return None;
+        }
+        element_text(&self.0, tag)
     }
 }

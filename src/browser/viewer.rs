@@ -5,8 +5,8 @@ use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Element, HtmlFormElement, Node};
+use wasm_bindgen::prelude::*;
+use web_sys::Element;
 
 use super::agent::{with_agent, Viewer};
 use super::dispatch::fire;
@@ -44,6 +44,8 @@ pub struct OpenOptions {
     pub frame: Option<Element>,
     /// `params.wait` for `joinSession`: whether the lookup waits for the session to start.
     pub wait: bool,
+    /// The "waiting for the customer" window `joinSession` opened inside the agent's click.
+    pub waiting: Option<JsValue>,
 }
 
 impl OpenOptions {
@@ -54,6 +56,7 @@ impl OpenOptions {
             window_features: DEFAULT_WINDOW_FEATURES.to_owned(),
             frame: None,
             wait: true,
+            waiting: None,
         };
         if js::is_absent(params) {
             return Ok(options);
@@ -125,8 +128,12 @@ pub fn open(target: &ViewerTarget, options: &OpenOptions) -> Result<JsValue, Age
 
 fn load_in_window(target: &ViewerTarget, options: &OpenOptions, post: bool) -> Result<JsValue, AgentError> {
     let url = if post { "about:blank".to_owned() } else { target.get_url() };
-    let opened = js::open_window(&url, &options.window_name, &options.window_features).unwrap_or(JsValue::NULL);
-    let loaded = js::is_object_like(&opened) && (!post || post_into_window(&opened, &options.window_name, target));
+    // The waiting window still shows our about:blank page: POST into it, or send it to the viewer URL.
+    let opened = match options.waiting.as_ref().filter(|window| !is_closed(window)) {
+        Some(window) if post || js::try_set_str(window, "location", &url) => window.clone(),
+        _ => js::open_window(&url, &options.window_name, &options.window_features).unwrap_or(JsValue::NULL),
+    };
+    let loaded = js::is_object_like(&opened) && (!post || self::post(&opened, &options.window_name, target));
     if !loaded {
         if js::is_object_like(&opened) {
             let _ = js::call_method(&opened, "close");
@@ -137,22 +144,48 @@ fn load_in_window(target: &ViewerTarget, options: &OpenOptions, post: bool) -> R
     Ok(opened)
 }
 
-/// A fresh `about:blank` window shares our origin, so the form goes straight into its document. A
-/// named window that already shows a viewer (another origin) is targeted by name from our document.
-fn post_into_window(window: &JsValue, name: &str, target: &ViewerTarget) -> bool {
-    let root = js::get(window, "document").and_then(|document| js::get(&document, "documentElement"));
-    match root.ok().filter(JsValue::is_object) {
-        Some(root) => submit_form(Some(root.unchecked_ref()), None, target),
-        None if !name.starts_with('_') => submit_form(None, Some(name), target),
-        None => false,
+#[wasm_bindgen(module = "/js/dom.js")]
+extern "C" {
+    /// POSTs the viewer into `view`: its document when it is ours (a fresh `about:blank`), else by
+    /// naming it (`name`) as the form's target. False if the page or the browser refused.
+    #[wasm_bindgen(js_name = postViewer)]
+    fn post_viewer(view: &JsValue, name: &str, action: &str, body: &str) -> bool;
+
+    /// Opens `about:blank` as window `name` and shows that session `key` is awaited; null if blocked.
+    #[wasm_bindgen(js_name = openWaiting)]
+    fn open_waiting(key: &str, name: &str, features: &str) -> JsValue;
+}
+
+/// Opens the viewer's window now, inside the agent's click, where popup blockers allow it; the lookup
+/// loads the viewer into it later. Without it (blocked, or an iframe viewer) the lookup opens its own
+/// window when it finds the session, as the production script does.
+pub fn open_waiting_window(key: &str, options: &mut OpenOptions) {
+    if options.frame.is_none() {
+        options.waiting =
+            Some(open_waiting(key, &options.window_name, &options.window_features)).filter(js::is_object_like);
     }
 }
 
+/// Closes the waiting window of a join that will not show a viewer.
+pub fn close_waiting_window(options: &OpenOptions) {
+    if let Some(window) = &options.waiting {
+        let _ = js::call_method(window, "close");
+    }
+}
+
+fn is_closed(window: &JsValue) -> bool {
+    js::get(window, "closed").map_or(true, |closed| closed.is_truthy())
+}
+
+fn post(view: &JsValue, name: &str, target: &ViewerTarget) -> bool {
+    post_viewer(view, name, target.post_action(), &target.post_body())
+}
+
 /// The iframe's window, loaded with the viewer; `None` if the iframe has none (not in a document).
-fn load_in_frame(frame: &Element, target: &ViewerTarget, post: bool) -> Result<JsValue, AgentError> {
+fn load_in_frame(frame: &Element, target: &ViewerTarget, post_it: bool) -> Result<JsValue, AgentError> {
     let window = js::get(frame, "contentWindow").ok().filter(JsValue::is_object);
     let loaded = window.filter(|window| {
-        if !post {
+        if !post_it {
             return frame.set_attribute("src", &target.get_url()).is_ok();
         }
         let mut name = js::get(frame, "name").ok().and_then(|name| name.as_string()).unwrap_or_default();
@@ -166,41 +199,12 @@ fn load_in_frame(frame: &Element, target: &ViewerTarget, post: bool) -> Result<J
                 return false;
             }
         }
-        submit_form(None, Some(&name), target)
+        post(window, &name, target)
     });
     loaded.ok_or_else(|| {
         fire(IFRAME_BLOCKED, &js::agent_event());
         AgentError::IframeBlocked
     })
-}
-
-/// Builds a hidden POST form in this page's document and submits it: appended to `root` (another
-/// same-origin document, whose window it then loads) or to this page with `target` naming the window
-/// or iframe to load. Values go in with `setAttribute`, never through HTML parsing.
-fn submit_form(root: Option<&Node>, target_name: Option<&str>, target: &ViewerTarget) -> bool {
-    let submit = || -> Result<(), JsValue> {
-        let form = js::create_element("form")?;
-        form.set_attribute("method", "POST")?;
-        form.set_attribute("action", target.post_action())?;
-        if let Some(name) = target_name {
-            form.set_attribute("target", name)?;
-        }
-        for (name, value) in target.post_fields() {
-            let input = js::create_element("input")?;
-            input.set_attribute("type", "hidden")?;
-            input.set_attribute("name", &name)?;
-            input.set_attribute("value", &value)?;
-            form.append_child(&input)?;
-        }
-        match root {
-            Some(root) => drop(root.append_child(&form)?),
-            None => drop(js::append_to_page(&form)?),
-        }
-        let submitted = form.unchecked_ref::<HtmlFormElement>().submit();
-        form.remove();
-        submitted
-    };
-    submit().is_ok()
 }
 
 /// Starts the closed-viewer watcher if it is not running.
@@ -218,7 +222,7 @@ fn check_viewers() {
         with_agent(|agent| agent.viewers.iter().map(|v| (v.id, v.window.clone())).collect());
     for (id, window) in open {
         // A closed window, and the window of an iframe removed from the page, both report `closed`.
-        if js::get(&window, "closed").map_or(true, |closed| closed.is_truthy()) {
+        if is_closed(&window) {
             finish(id, false);
         }
     }

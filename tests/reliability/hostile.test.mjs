@@ -34,6 +34,9 @@ const HOSTILE_CALLS = async ([index, key]) => {
     'openViewer(v, v)': () => agent.openViewer(value, value),
     'openViewer(key, v)': () => agent.openViewer(key, value),
     'openAgentJoinURL(v, v)': () => agent.openAgentJoinURL(value, value),
+    'lookupSession(key, {signal: v})': () => agent.lookupSession(key, { signal: value }),
+    'joinSession(key, {signal: v})': () => agent.joinSession(key, { signal: value }),
+    'once(v, {signal: aborted})': () => agent.once(value, { signal: AbortSignal.abort() }),
     // Each setter is put back at once, so no request ever goes to a hostile webserver.
     'webserver = v': () => { const old = agent.webserver; try { agent.webserver = value; } finally { agent.webserver = old; } },
     'requestTimeout = v': () => { const old = agent.requestTimeout; try { agent.requestTimeout = value; } finally { agent.requestTimeout = old; } },

@@ -26,6 +26,24 @@ async function join(key: string): Promise<void> {
   }
 }
 void join;
+
+async function cancelable(key: string): Promise<void> {
+  const controller = new AbortController();
+  const off: () => void = Agent.addEventListener('lookupFailed', (_name, data) => console.log(data.reason));
+  off();
+  const found = await Agent.lookupSession(key, { wait: false, signal: controller.signal });
+  void found;
+  await Agent.joinSession(key, { signal: controller.signal });
+  const video = await Agent.once('videoStarted', { signal: controller.signal });
+  const options: Record<string, unknown> = video.options;
+  void options;
+  // @ts-expect-error a signal is an AbortSignal
+  await Agent.openViewer(key, { signal: 'stop' });
+  // @ts-expect-error once() gives each event its own payload type
+  const count: number = (await Agent.once('lookupCanceled')).count;
+  void count;
+}
+void cancelable;
 install(window);
 
 // @ts-expect-error partnerid is required
