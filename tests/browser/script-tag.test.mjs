@@ -59,7 +59,9 @@ test('a module that cannot load rejects every queued promise with load_failed, w
   const url = env.page('nowasm.html', `<!doctype html>
     <script src="/script-only/glance-agent.js"></script>
     <script>
-      GLANCE.Agent.addEventListenerAll(() => {});
+      // The failure may already be known when this script runs (the 404 can arrive while the parser
+      // yields): then this call throws load_failed at once instead of being queued.
+      try { GLANCE.Agent.addEventListenerAll(() => {}); } catch (error) { window.early = error.code; }
       window.outcome = GLANCE.Agent.lookupSession('1234', false).then(
         () => 'resolved', (error) => error instanceof Error && error.code);
     </script>`);
@@ -67,10 +69,12 @@ test('a module that cannot load rejects every queued promise with load_failed, w
   const outcome = await tab.evaluate(() => window.outcome);
   const ready = await tab.evaluate(() => GLANCE.Agent.ready.then(() => 'ready', (error) => error.code));
   const later = await tab.evaluate(() => GLANCE.Agent.openViewer('1234').then(() => 'opened', (error) => error.code));
+  const early = await tab.evaluate(() => window.early);
   await context.close();
   assert.equal(outcome, 'load_failed');
   assert.equal(ready, 'load_failed');
   assert.equal(later, 'load_failed', 'calls after the failure reject too');
+  assert.ok([undefined, 'load_failed'].includes(early), 'queued, or refused with load_failed');
   assert.deepEqual(problems.filter((p) => p.startsWith('pageerror')), [], 'no uncaught errors or unhandled rejections');
 });
 
