@@ -46,11 +46,12 @@ function run(wasm, name, args) {
   } catch (refused) {
     return Promise.reject(codedError('invalid_argument', 'params.signal must be an AbortSignal', refused));
   }
-  if (signal && signal.aborted) return Promise.reject(canceled());
+  if (!signal) return wasm[name](...args);
+  if (signal.aborted) return Promise.reject(canceled());
   const newest = wasm.lookupId();
   const promise = wasm[name](...args);
   const started = wasm.lookupId();
-  if (signal && started !== newest) {
+  if (started !== newest) {
     const abort = () => wasm.cancelLookupId(started);
     const done = () => signal.removeEventListener('abort', abort);
     signal.addEventListener('abort', abort);

@@ -38,15 +38,16 @@ export function postViewer(view, name, action, body) {
  * @returns {Window | null} null when the browser blocked it
  */
 export function openWaiting(key, name, features) {
+  let view = null;
   try {
-    const view = open('about:blank', name, features);
+    view = open('about:blank', name, features);
     const text = 'Waiting for the customer to start session ' + key + '…';
     view.document.title = text;
     view.document.body.textContent = text;
-    return view;
-  } catch (blocked) {
-    return null;
+  } catch (refused) {
+    // Blocked (view stays null), or opened but not ours to label: still the window to load the viewer into.
   }
+  return view;
 }
 
 /** A lookup answer parsed as XML, or null if the parser is missing or throws. */

@@ -56,6 +56,13 @@ impl LookupTask {
     pub fn id(&self) -> u32 {
         self.id
     }
+
+    /// Closes the waiting window of a join that ends without a viewer (canceled or failed).
+    fn close_waiting_window(&self) {
+        if let OnFound::OpenViewer(options) = &self.on_found {
+            viewer::close_waiting_window(options);
+        }
+    }
 }
 
 /// Starts looking `key` up; the promise settles when the lookup ends.
@@ -90,9 +97,7 @@ pub fn cancel(id: Option<u32>) {
     if let Some(request) = &task.request {
         request.controller.abort();
     }
-    if let OnFound::OpenViewer(options) = &task.on_found {
-        viewer::close_waiting_window(options);
-    }
+    task.close_waiting_window();
     let data = js::agent_event();
     js::set_str(&data, "ssnkey", &task.key);
     fire(LOOKUP_CANCELED, &data);
@@ -279,9 +284,7 @@ fn finish(id: u32, outcome: Result<Option<JsValue>, AgentError>) {
     let _ = match settled {
         Ok(value) => task.resolve.call1(&JsValue::UNDEFINED, &value),
         Err(error) => {
-            if let OnFound::OpenViewer(options) = &task.on_found {
-                viewer::close_waiting_window(options);
-            }
+            task.close_waiting_window();
             task.reject.call1(&JsValue::UNDEFINED, &js::to_error(&error))
         }
     };
