@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::config::Config;
-use crate::loginkey::{Refusal, Verifier};
+use crate::loginkey::{sign, Refusal, Verifier};
 use crate::store::Store;
 
 /// How the lookup service misbehaves, for tests of failure handling.
@@ -54,6 +54,9 @@ pub struct App {
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+/// How long a minted login key lasts unless asked otherwise: an hour, well inside the one-day horizon.
+pub const KEY_LIFETIME_SECONDS: i64 = 60 * 60;
 
 pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs())
@@ -107,6 +110,13 @@ impl App {
             }
         }
         current
+    }
+
+    /// A login key for `partner_user_id` expiring `expires_in` seconds from now (negative: already expired),
+    /// and its expiry. Every key the service hands out comes from here.
+    pub fn mint(&self, partner_id: u64, partner_user_id: &str, expires_in: i64) -> (String, u64) {
+        let expires = now().saturating_add_signed(expires_in);
+        (sign(&self.config.api_key, partner_id, partner_user_id, expires), expires)
     }
 
     pub fn verify(&self, partner_id: &str, partner_user_id: &str, login_key: &str) -> Result<(), Refusal> {

@@ -1,11 +1,12 @@
-//! A local Glance-compatible service for glance-agent: the lookup service, the agent viewer, a visitor
-//! simulator and the demo console's origin, all on 127.0.0.1. See README.md beside this crate.
+//! A local Glance-compatible service for glance-agent: the lookup service, the agent viewer, the SAML
+//! sign-in page, a visitor simulator and the demo console's origin, all on 127.0.0.1. See README.md beside this crate.
 
 mod app;
 mod config;
 mod console;
 mod loginkey;
 mod service;
+mod signin;
 mod store;
 mod visitor;
 mod xml;
@@ -52,6 +53,7 @@ fn service_routes(app: Arc<App>) -> Router {
         .route("/agentjoin/AgentView.aspx", get(service::agent_view).post(service::agent_view))
         .route("/agentjoin/events", get(service::viewer_events))
         .route("/agentjoin/presence", post(service::presence))
+        .route("/account/getloginkey.aspx", get(signin::get_login_key))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/visitor", get(visitor::page))
         .route("/visitor/api/templates", get(visitor::event_templates))

@@ -17,15 +17,15 @@ use crate::app::{App, Fault};
 use crate::store::connecting;
 use crate::xml;
 
-type Pairs = Vec<(String, String)>;
+pub type Pairs = Vec<(String, String)>;
 
-fn pairs(query: Option<&str>, body: &[u8]) -> Pairs {
+pub fn pairs(query: Option<&str>, body: &[u8]) -> Pairs {
     let query = form_urlencoded::parse(query.unwrap_or_default().as_bytes());
     query.chain(form_urlencoded::parse(body)).map(|(name, value)| (name.into_owned(), value.into_owned())).collect()
 }
 
 /// The first parameter with one of `names`, compared without case (the viewer's names are case-insensitive).
-fn param<'a>(pairs: &'a Pairs, names: &[&str]) -> Option<&'a str> {
+pub fn param<'a>(pairs: &'a Pairs, names: &[&str]) -> Option<&'a str> {
     pairs
         .iter()
         .find(|(name, _)| names.iter().any(|wanted| name.eq_ignore_ascii_case(wanted)))
@@ -130,7 +130,7 @@ fn encode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
-fn page(status: StatusCode, title: &str, message: &str) -> Response {
+pub fn page(status: StatusCode, title: &str, message: &str) -> Response {
     let body = include_str!("../pages/message.html")
         .replace("{{TITLE}}", &xml::escape(title))
         .replace("{{MESSAGE}}", &xml::escape(message));
@@ -181,17 +181,22 @@ pub async fn agent_view(
     Html(body).into_response()
 }
 
-/// Where the viewer posts its events: the console that opened it (the `Origin` of a POST, the `Referer`
-/// of a GET) when that is an allowed console, else every allowed console origin.
-fn console_origins(app: &App, headers: &HeaderMap) -> Vec<String> {
+/// The origin of the page that opened or framed this one: the `Origin` of a POST, else the origin part of
+/// the `Referer` (a GET navigation, an iframe's included, sends no `Origin`).
+pub fn opener_origin(headers: &HeaderMap) -> Option<String> {
     let header = |name| headers.get(name).and_then(|value: &HeaderValue| value.to_str().ok());
     let from_referer = header(header::REFERER).map(|referer| {
         let after_scheme = referer.find("://").map_or(0, |at| at + 3);
         let end = referer[after_scheme..].find('/').map_or(referer.len(), |at| after_scheme + at);
         referer[..end].to_owned()
     });
-    let opener = header(header::ORIGIN).map(str::to_owned).or(from_referer);
-    match opener.filter(|origin| app.allows_origin(origin)) {
+    header(header::ORIGIN).map(str::to_owned).or(from_referer)
+}
+
+/// Where the viewer posts its events: the console that opened it when that is an allowed console, else
+/// every allowed console origin.
+fn console_origins(app: &App, headers: &HeaderMap) -> Vec<String> {
+    match opener_origin(headers).filter(|origin| app.allows_origin(origin)) {
         Some(origin) => vec![origin],
         None => app.config.console_origins.clone(),
     }

@@ -10,8 +10,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::app::{now, App, Faults};
-use crate::loginkey::sign;
+use crate::app::{now, App, Faults, KEY_LIFETIME_SECONDS};
 use crate::store::{templates, CallType, EmitError};
 
 fn problem(status: StatusCode, message: &str) -> Response {
@@ -170,12 +169,12 @@ pub struct Mint {
 pub async fn dev_login_key(State(app): State<Arc<App>>, Query(mint): Query<Mint>) -> Json<Value> {
     let agent = mint.partneruserid.unwrap_or_else(|| app.config.agent_id.clone());
     let partner_id = mint.partnerid.unwrap_or(app.config.partner_id);
-    let expires = now().saturating_add_signed(mint.expires_in.unwrap_or(3600));
+    let (login_key, expires) = app.mint(partner_id, &agent, mint.expires_in.unwrap_or(KEY_LIFETIME_SECONDS));
     Json(json!({
         "webserver": app.webserver,
         "partnerid": partner_id,
         "partneruserid": agent,
-        "loginkey": sign(&app.config.api_key, partner_id, &agent, expires),
+        "loginkey": login_key,
         "expires": expires,
     }))
 }
