@@ -64,6 +64,7 @@ build: setup-build
 	node js/tools/minify-names.mjs target/names.json $(BINDGEN)/glance_agent.js $(WASM_OPT) > $(GLUE)
 	rm -rf dist && mkdir -p dist/script dist/npm
 	$(ESBUILD) --format=iife --minify --target=es2020 js/script-tag.js --outfile=dist/script/glance-agent.js
+	$(ESBUILD) --format=esm --minify --target=es2020 js/extras.js --outfile=dist/script/glance-agent-extras.js
 	cp $(WASM_OPT) dist/script/glance_agent_bg.wasm
 	$(ESBUILD) --format=esm --target=es2020 js/index.js --outfile=dist/npm/index.js
 	cp $(WASM_OPT) dist/npm/glance_agent_bg.wasm
@@ -118,11 +119,11 @@ SIZE_BUDGET := 24300
 
 ## size-check: fails when the script-tag download is over SIZE_BUDGET gzip bytes
 size-check: build
-	node js/tools/size.mjs dist/script --budget $(SIZE_BUDGET)
+	node js/tools/size.mjs dist/script --budget $(SIZE_BUDGET) --later glance-agent-extras.js
 
 ## size: raw, gzip and brotli bytes of what a script-tag page downloads
 size: build
-	node js/tools/size.mjs dist/script
+	node js/tools/size.mjs dist/script --later glance-agent-extras.js
 
 ## bench: size, ready time, lookup overhead, dispatch and memory of dist/ in headless Chromium (docs/PERFORMANCE.md)
 bench: build

@@ -1,13 +1,20 @@
 // The GLANCE.Agent object: complete at once, forwarding to the wasm module once it has loaded.
 // Calls made before then are queued and run in order; promise-returning calls return their promise at
-// once. Checks, state and events live in the module; the facade adds what is cheapest in JavaScript:
-// `params.signal` (an abort listener that cancels the call's lookup by id), listener disposers, `once`.
+// once. Checks, state, requests that poll, and events live in the module; the facade adds what is
+// cheapest in JavaScript (a few lines here, where the module would need bindings and closures):
+// `params.signal`, listener disposers, `once`, login keys that renew. The calls beyond the reference
+// that not every console makes (SAML sign-in, `inSession`, `diagnose`) are in js/extras.js, loaded
+// on their first use.
 
-const PROMISED = ['lookupSession', 'joinSession', 'openViewer', 'openAgentJoinURL'];
-const IMMEDIATE = [
-  'authenticate', 'logout', 'cancelLookup', 'close',
-  'addEventListener', 'addEventListenerAll', 'removeEventListener', 'removeEventListenerAll',
-];
+import { canceled, codedError, credentialValues } from './shared.js';
+
+const PROMISED = ['lookupSession', 'joinSession', 'openViewer', 'openAgentJoinURL', 'inSession'];
+// The module's `listen(kind, ...)`, by kind.
+const LISTENER_CALLS = ['removeEventListener', 'addEventListener', 'removeEventListenerAll', 'addEventListenerAll'];
+// `authenticate({<hint>: value})` signs in through the identity provider (PROTOCOL.md section 1).
+const SSO_HINTS = ['idpid', 'idpname', 'idptoken', 'idpusername'];
+// `setting(NEWEST_LOOKUP)`: the id of the newest lookup in progress.
+const NEWEST_LOOKUP = 4;
 // Properties the module holds (`setting(n)`, `configure(n, value)`; n is the index here), with their
 // values until the module has loaded.
 const PROPERTIES = [
@@ -16,25 +23,17 @@ const PROPERTIES = [
   ['requestTimeout', 10000],
 ];
 
-function codedError(code, message, cause) {
-  const error = new Error(message);
-  error.code = code;
-  if (cause !== undefined) error.cause = cause;
-  return error;
-}
-
 function loadError(cause) {
-  return codedError('load_failed', 'GLANCE.Agent could not load its WebAssembly module: ' + ((cause && cause.message) || cause), cause);
+  return codedError('load_failed', 'GLANCE.Agent could not load its WebAssembly module: ' + (cause?.message || cause), cause);
 }
-
-const canceled = () => codedError('canceled', 'the call was canceled by its signal');
 
 /**
  * Runs a promise-returning call of the loaded module. `params.signal` never reaches the module: an
  * aborted signal rejects at once, and a later abort cancels the lookup the call started (by its id).
- * `lookupSession(key, {wait, signal})` becomes `lookupSession(key, wait)`.
+ * `lookupSession(key, {wait, signal})` becomes `lookupSession(key, wait)`; `inSession` runs in
+ * js/extras.js (`extras()` loads it).
  */
-function run(wasm, name, args) {
+function run(wasm, name, args, extras) {
   const params = args[1];
   let signal;
   try {
@@ -46,13 +45,14 @@ function run(wasm, name, args) {
   } catch (refused) {
     return Promise.reject(codedError('invalid_argument', 'params.signal must be an AbortSignal', refused));
   }
+  if (signal?.aborted) return Promise.reject(canceled());
+  if (name === 'inSession') return extras().then((extra) => extra.inSession(wasm, args[0], signal));
   if (!signal) return wasm[name](...args);
-  if (signal.aborted) return Promise.reject(canceled());
-  const newest = wasm.lookupId();
+  const newest = wasm.setting(NEWEST_LOOKUP);
   const promise = wasm[name](...args);
-  const started = wasm.lookupId();
+  const started = wasm.setting(NEWEST_LOOKUP);
   if (started !== newest) {
-    const abort = () => wasm.cancelLookupId(started);
+    const abort = () => wasm.cancelLookup(started);
     const done = () => signal.removeEventListener('abort', abort);
     signal.addEventListener('abort', abort);
     promise.then(done, done);
@@ -66,14 +66,25 @@ function reportQueued(name, error) {
 
 /**
  * @param {(options?: object) => Promise<object>} loadModule resolves to the wasm module's exports
+ * @param {() => Promise<object>} loadExtras resolves to js/extras.js
  */
-export function createAgent(loadModule) {
+export function createAgent(loadModule, loadExtras) {
   let wasm = null;
+  let extrasLoading = null;
   let failure = null;
   let loading = null;
   let queue = [];
   const pending = {};
   const agent = {};
+
+  /** js/extras.js, loaded after the module on the first call that needs it (a failed load is retried). */
+  function extras() {
+    extrasLoading = extrasLoading || load().then(loadExtras).catch((cause) => {
+      extrasLoading = null;
+      throw failure || loadError(cause);
+    });
+    return extrasLoading;
+  }
 
   function flush() {
     const calls = queue;
@@ -95,55 +106,91 @@ export function createAgent(loadModule) {
     return loading;
   }
 
+  // After `authenticate({getLoginKey})`: a promise of js/extras.js `renewingKeys`, which runs the calls
+  // that send the login key.
+  let renewingKeys = null;
+
+  function send(name, args) {
+    const call = () => run(wasm, name, args, extras);
+    // `openAgentJoinURL` sends the key only if it holds a fresh one.
+    return renewingKeys && name !== 'openAgentJoinURL' ? renewingKeys.then((withKey) => withKey(call)) : call();
+  }
+
   for (const name of PROMISED) {
     agent[name] = function (...args) {
-      if (wasm) return run(wasm, name, args);
+      if (wasm) return send(name, args);
       if (failure) return Promise.reject(failure);
       load();
       return new Promise((resolve, reject) => {
-        queue.push(() => (failure ? reject(failure) : resolve(run(wasm, name, args))));
+        queue.push(() => (failure ? reject(failure) : resolve(send(name, args))));
       });
     };
   }
 
-  for (const name of IMMEDIATE) {
-    agent[name] = function (...args) {
-      if (wasm) return wasm[name](...args);
-      if (failure) throw failure;
-      load();
-      queue.push(() => {
-        if (failure) return;
-        try { wasm[name](...args); } catch (error) { reportQueued(name, error); }
-      });
-    };
+  /** Runs `name` of the module now, or queues it until the module has loaded. */
+  function immediate(name, ...args) {
+    if (wasm) return wasm[name](...args);
+    if (failure) throw failure;
+    load();
+    queue.push(() => {
+      if (failure) return;
+      try { wasm[name](...args); } catch (error) { reportQueued(name, error); }
+    });
   }
 
+  agent.close = (viewer) => immediate('close', viewer);
+  agent.cancelLookup = () => immediate('cancelLookup');
   // The adders return a disposer: calling it removes what they added (a second call does nothing).
-  for (const [adder, remover] of [['addEventListener', 'removeEventListener'], ['addEventListenerAll', 'removeEventListenerAll']]) {
-    const add = agent[adder];
-    agent[adder] = function (...args) {
-      add(...args);
-      return () => agent[remover](...args);
+  LISTENER_CALLS.forEach((name, kind) => {
+    agent[name] = (...args) => {
+      immediate('listen', kind, ...args);
+      if (kind & 1) return () => immediate('listen', kind - 1, ...args);
     };
-  }
+  });
+
+  /**
+   * Stores `{loginkey, partnerid, partneruserid}`; or keeps `{getLoginKey}` to ask for keys when needed;
+   * or signs in through the identity provider named by `{idpid | idpname | idptoken | idpusername}`
+   * and returns a promise of it.
+   */
+  agent.authenticate = (credentials) => {
+    let hint, value, renewer;
+    try {
+      hint = SSO_HINTS.find((name) => (value = credentials[name]) != null);
+      renewer = credentials.getLoginKey;
+    } catch (refused) {
+      // not an object, or a getter threw: reported below by the module's own check
+    }
+    renewingKeys = null;
+    if (hint) return extras().then((extra) => extra.signOn(wasm, hint, value));
+    if (typeof renewer === 'function') {
+      const renewing = extras().then((extra) => extra.renewingKeys(wasm, renewer, () => renewingKeys === renewing));
+      renewingKeys = renewing;
+      return immediate('logout');
+    }
+    return immediate('authenticate', ...credentialValues(credentials));
+  };
+
+  agent.logout = () => {
+    renewingKeys = null;
+    return immediate('logout');
+  };
 
   /**
    * The data of the next `name` event. `options.signal` gives up waiting: the
    * promise rejects with code `canceled` and the listener is removed.
    */
   agent.once = (name, options) => new Promise((resolve, reject) => {
-    const signal = options && options.signal;
+    const signal = options?.signal;
     const stop = () => { off(); reject(canceled()); };
     const heard = (event, data) => {
       off();
-      if (signal) signal.removeEventListener('abort', stop);
+      signal?.removeEventListener('abort', stop);
       resolve(data);
     };
     const off = agent.addEventListener(name, heard);
-    if (signal) {
-      if (signal.aborted) stop();
-      else signal.addEventListener('abort', stop);
-    }
+    if (signal?.aborted) stop();
+    else signal?.addEventListener('abort', stop);
   });
 
   PROPERTIES.forEach(([property, initial], number) => {
@@ -165,6 +212,13 @@ export function createAgent(loadModule) {
       },
     });
   });
+
+  /** A preflight report: see `diagnose` in js/extras.js. */
+  agent.diagnose = () => {
+    // Whether this call is inside a user gesture, known only now: the report is made after loading.
+    const gesture = !!navigator.userActivation?.isActive;
+    return extras().then((extra) => extra.diagnose(wasm, !!renewingKeys, gesture));
+  };
 
   /** Starts loading the module (optionally from `options.wasm`); resolves to the agent when ready. */
   agent.load = load;

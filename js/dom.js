@@ -1,5 +1,5 @@
-// DOM work the wasm module hands to JavaScript: the viewer's POST form, its waiting window, reading a
-// lookup answer. The module decides everything (what to load, where, what to read); these only touch
+// DOM work the wasm module hands to JavaScript: the viewer's POST form, its waiting window, sending a
+// lookup and reading its answer. The module decides everything (what to load, where, what to read); these only touch
 // the page, which costs far fewer bytes here than through web-sys bindings.
 
 /**
@@ -7,29 +7,58 @@
  * it is ours (a fresh `about:blank` window or frame), else by naming it as the form's target.
  * @returns {boolean} false when the page or the browser refused
  */
-export function postViewer(view, name, action, body) {
-  try {
-    let root;
-    try { root = view.document.documentElement; } catch (crossOrigin) { /* another origin: target by name */ }
-    if (!root && (!name || name[0] === '_')) return false;
-    const form = document.createElement('form');
-    const set = (element, attribute, value) => element.setAttribute(attribute, value);
-    set(form, 'method', 'POST');
-    set(form, 'action', action);
-    if (!root) set(form, 'target', name);
-    for (const [field, value] of new URLSearchParams(body)) {
-      const input = form.appendChild(document.createElement('input'));
-      set(input, 'type', 'hidden');
-      set(input, 'name', field);
-      set(input, 'value', value);
-    }
-    (root || document.documentElement).appendChild(form);
-    form.submit();
-    form.remove();
-    return true;
-  } catch (refused) {
-    return false;
+function postViewer(view, name, action, body) {
+  let root;
+  try { root = view.document.documentElement; } catch (crossOrigin) { /* another origin: target by name */ }
+  if (!root && (!name || name[0] === '_')) return false;
+  const form = document.createElement('form');
+  const set = (element, attribute, value) => element.setAttribute(attribute, value);
+  set(form, 'method', 'POST');
+  set(form, 'action', action);
+  if (!root) set(form, 'target', name);
+  for (const [field, value] of new URLSearchParams(body)) {
+    const input = form.appendChild(document.createElement('input'));
+    set(input, 'type', 'hidden');
+    set(input, 'name', field);
+    set(input, 'value', value);
   }
+  (root || document.documentElement).appendChild(form);
+  form.submit();
+  form.remove();
+  return true;
+}
+
+let frames = 0;
+
+/**
+ * Loads the viewer: by POST of `body` to `action` when `post`, else by GET of `url`; into `frame` (an
+ * iframe element) when given, else into `waiting` (the join's waiting window) while it is open, else
+ * into a new window `name` with `features`.
+ * @returns {Window | null} the viewer's window; null when the browser or the page refused (a window
+ * opened for nothing is closed again)
+ */
+export function loadViewer(frame, waiting, name, features, post, url, action, body) {
+  let view = null;
+  try {
+    if (frame) {
+      view = frame.contentWindow;
+      if (!post) frame.src = url;
+      else if (!(name = frame.name)) {
+        // The attribute alone does not rename a frame that already exists; its window's name does
+        // (possible while the frame still shows our origin, which an unnamed frame normally does).
+        frame.name = view.name = name = 'glance-viewer-' + ++frames;
+      }
+    } else if (waiting && !waiting.closed && (post || ((waiting.location = url), true))) {
+      view = waiting;
+    } else {
+      view = open(post ? 'about:blank' : url, name, features);
+    }
+    if (view && (!post || postViewer(view, name, action, body))) return view;
+  } catch (refused) {
+    // blocked, or not ours to load: as refused
+  }
+  if (view && !frame) view.close();
+  return null;
 }
 
 /**
@@ -50,12 +79,43 @@ export function openWaiting(key, name, features) {
   return view;
 }
 
-/** A lookup answer parsed as XML, or null if the parser is missing or throws. */
-export function parseXml(text) {
+/**
+ * POSTs `body` as a form to `url` (a CORS simple request, no preflight) and reads the answer.
+ * @returns {Promise<[number, string, Document | null]>} status, text, and the text parsed as XML (null
+ * if the parser is missing or throws); rejects as `fetch` does
+ */
+export function postForm(url, body, signal) {
+  const headers = { 'Content-Type': 'application/x-www-form-urlencoded' };
+  return fetch(url, { method: 'POST', body, headers, signal }).then((response) => response.text().then((text) => {
+    let document = null;
+    try { document = new DOMParser().parseFromString(text, 'text/xml'); } catch (refused) { /* stays null */ }
+    return [response.status, text, document];
+  }));
+}
+
+/** `object`'s fields named in `names` (space-separated), each read once; none when `object` is null
+ * or undefined or a getter throws. */
+export function readFields(object, names) {
   try {
-    return new DOMParser().parseFromString(text, 'text/xml');
+    return names.split(' ').map((name) => object[name]);
   } catch (refused) {
-    return null;
+    return [];
+  }
+}
+
+/** `value` (an iframe element, or the id of one) as the iframe element; null if it is neither (a
+ * getter that throws is the caller's to catch). */
+export function iframeOf(value) {
+  const element = typeof value == 'string' ? document.getElementById(value) : value;
+  return element instanceof Element && element.localName == 'iframe' ? element : null;
+}
+
+/** The parameters of a URL's query, decoded as the server decodes them: `[name, value, …]`. */
+export function queryPairs(query) {
+  try {
+    return [...new URLSearchParams(query)].flat();
+  } catch (refused) {
+    return [];
   }
 }
 

@@ -14,11 +14,15 @@ export type GlanceAgentErrorCode =
   | 'service_unavailable'
   | 'popup_blocked'
   | 'iframe_blocked'
+  | 'authentication_failed'
   | 'load_failed';
 
 export interface GlanceAgentError extends Error {
   code: GlanceAgentErrorCode;
-  /** For `service_error`, `service_unavailable` and `timedout`: the `reason` of `lookupFailed`. */
+  /**
+   * For `service_error`, `service_unavailable` and `timedout`: the `reason` of `lookupFailed`; for
+   * `authentication_failed` of a SAML sign-in, the `reason` of `authenticateFailed`.
+   */
   reason?: string;
 }
 
@@ -29,6 +33,52 @@ export interface Credentials {
   partnerid: number | string;
   /** The agent's id in your systems. */
   partneruserid: string;
+}
+
+/** SAML sign-in (PROTOCOL.md section 1): exactly one identity-provider hint. */
+export type SsoHint =
+  | { idpid: string | number }
+  | { idpname: string }
+  | { idptoken: string }
+  | { idpusername: string };
+
+/**
+ * Login keys that renew: `getLoginKey` is asked (one call at a time) when no key is held, when the
+ * key expires within 60 s, and once more when the service refuses the key.
+ */
+export interface RenewingCredentials {
+  getLoginKey: () => Credentials | Promise<Credentials>;
+}
+
+/** One session the agent is in (`inSession()` with no key), as `AgentInSession` lists it. */
+export interface AgentSession {
+  id: string;
+  /** The session key. */
+  passcode: string;
+  num: string;
+  disambiguateId: string;
+  servername: string;
+}
+
+/** One check of `diagnose()`: `ok` is null when it could not be made here (see `detail`). */
+export interface DiagnoseCheck {
+  ok: boolean | null;
+  detail: string;
+}
+
+/** What `diagnose()` resolves to; `ok` is false when any check is false. */
+export interface DiagnoseReport {
+  /** The webserver answers this page (CORS included). */
+  webserver: DiagnoseCheck;
+  /** A login key is held and unexpired, or `getLoginKey` provides them. */
+  credentials: DiagnoseCheck;
+  /** A popup opened; tried only when `diagnose()` is called inside a user gesture. */
+  popups: DiagnoseCheck;
+  /** The page is not cross-origin isolated (COOP), which would stop a viewer window reporting back. */
+  opener: DiagnoseCheck;
+  /** The page's Content-Security-Policy lets it frame the viewer. */
+  framing: DiagnoseCheck;
+  ok: boolean;
 }
 
 /** What a found session's lookup resolves to (element texts of the service's answer). */
@@ -72,10 +122,23 @@ export interface ViewerParams extends Cancelable {
   windowFeatures?: string;
   /** Load the viewer in this iframe (or the iframe with this id) instead of a window. */
   iframe?: HTMLIFrameElement | string;
+  /** Focus the viewer already open for this session instead of opening another (default true). */
+  reuse?: boolean;
+  /** Sent to the viewer: start with the agent's video (`agentVideo=1`/`0`). */
+  agentVideo?: boolean;
+  /** Sent to the viewer and stored on its record: the agent's name (at most 256 characters). */
+  name?: string;
+  /** Sent to the viewer and stored on its record: the agent's e-mail (at most 256 characters). */
+  email?: string;
+  /** Sent to the viewer and stored on its record: the agent's phone (at most 256 characters). */
+  phone?: string;
 }
 
 export interface JoinParams extends ViewerParams {
-  /** Wait for the session to start (default true); false looks once and rejects `not_found`. */
+  /**
+   * Wait for the session to start (default true); false looks once and rejects `not_found`. Given,
+   * it also reaches the viewer (`wait=1`/`0`: whether the viewer page itself waits).
+   */
   wait?: boolean;
 }
 
@@ -94,6 +157,8 @@ export interface GlanceEventMap {
   iframeblocked: AgentEventBase;
   viewerOpened: AgentEventBase & { close: () => void };
   viewerClosed: AgentEventBase;
+  authenticateSucceeded: AgentEventBase;
+  authenticateFailed: AgentEventBase & { reason: string };
   connecting: { service: 'cobrowse' | 'screenshare'; [field: string]: unknown };
   navigate: { service: 'cobrowse'; url: string; browser: { name: string; platform: string; version: number }; visitorversion: string };
   agents: { service: 'cobrowse'; count: number; agentlist: unknown[] };
@@ -127,6 +192,13 @@ export interface GlanceAgent {
 
   /** Stores the credentials; throws `invalid_credentials` naming the bad field. */
   authenticate(credentials: Credentials): void;
+  /** Keeps `getLoginKey` and asks it for keys when a call needs one. */
+  authenticate(credentials: RenewingCredentials): void;
+  /**
+   * SAML sign-in through the identity provider; resolves once signed in (`authenticateSucceeded`),
+   * rejects `authentication_failed` (`authenticateFailed`), after about 12 s without an answer.
+   */
+  authenticate(credentials: SsoHint): Promise<void>;
   /** Forgets the credentials. */
   logout(): void;
   /** Looks a session up; with `wait` (default) polls for about 45 s. Resolves `{}` when not found and not waiting. */
@@ -143,6 +215,14 @@ export interface GlanceAgent {
   openViewer(sessionkey: string | number, params?: ViewerParams): Promise<Viewer>;
   /** Opens a viewer URL (a lookup's `agentjoinurl`); only http(s). */
   openAgentJoinURL(url: string, params?: ViewerParams): Promise<Viewer>;
+  /**
+   * Whether the agent is in session `sessionkey` (`AgentInSession`); with no key, the sessions the
+   * agent is in.
+   */
+  inSession(sessionkey: string | number, params?: Cancelable): Promise<boolean>;
+  inSession(sessionkey?: '' | null, params?: Cancelable): Promise<AgentSession[]>;
+  /** A preflight report of what a join needs; call it from a click to try popups too. */
+  diagnose(): Promise<DiagnoseReport>;
   /** Closes a viewer (window or iframe) and fires `viewerClosed`. */
   close(viewer: Viewer | HTMLIFrameElement): void;
 

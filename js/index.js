@@ -9,7 +9,7 @@ export const Agent = createAgent(async (options) => {
   const source = (options && options.wasm) || new URL('./glance_agent_bg.wasm', import.meta.url);
   wasm.initSync({ module: await compileModule(source) });
   return wasm;
-});
+}, () => import('./extras.js'));
 
 /** Installs `Agent` as `GLANCE.Agent` on `target` (default `globalThis`), keeping other members. */
 export function install(target = globalThis) {

@@ -13,7 +13,11 @@ import { compileModule } from './load.js';
   const base = (script && script.src) || document.baseURI;
   const wasmUrl = new URL('glance_agent_bg.wasm', base);
 
-  const agent = createAgent(() => compileModule(wasmUrl).then((module) => (wasm.initSync({ module }), wasm)));
+  const agent = createAgent(
+    () => compileModule(wasmUrl).then((module) => (wasm.initSync({ module }), wasm)),
+    // Beside this script, as an ES module; loaded on first use of a call that needs it.
+    () => import(new URL('glance-agent-extras.js', base)),
+  );
   glance.Agent = agent;
   agent.load();
 })();

@@ -3,7 +3,6 @@
 
 use alloc::borrow::ToOwned;
 use alloc::string::String;
-use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::credentials::Credentials;
@@ -19,8 +18,8 @@ pub const DEFAULT_WEBSERVER: &str = "https://www.glance.net";
 pub const LOOKUP_PATH: &str = "/services/SessionService.asmx/LookupPartnerSession2";
 /// The agent viewer page, below the webserver.
 pub const VIEWER_PATH: &str = "/agentjoin/AgentView.aspx";
-/// A CORS-safelisted type, so the lookup stays a simple request with no preflight.
-pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+/// The agent's sessions (section 5).
+pub const IN_SESSION_PATH: &str = "/services/SessionService.asmx/AgentInSession";
 /// The viewer window's default name.
 pub const DEFAULT_WINDOW_NAME: &str = "_blank";
 /// The viewer window's default features: 800×800, no location, menu, title, status or tool bars.
@@ -70,12 +69,27 @@ pub struct LookupRequest {
 }
 
 impl LookupRequest {
-    /// The request for `key` with `credentials`.
-    pub fn new(webserver: &Webserver, credentials: &Credentials, key: &str) -> LookupRequest {
+    /// The request to the service's `path` (from `W`) about `key` with `credentials`: a lookup
+    /// ([`LOOKUP_PATH`]) or `AgentInSession` ([`IN_SESSION_PATH`], where an empty key asks for every session).
+    pub fn new(path: &str, webserver: &Webserver, credentials: &Credentials, key: &str) -> LookupRequest {
         let [pid, puid, login_key] = credentials.fields();
-        LookupRequest { url: webserver.join(LOOKUP_PATH), body: encode_pairs([pid, puid, login_key, ("ssnkey", key)]) }
+        LookupRequest { url: webserver.join(path), body: encode_pairs([pid, puid, login_key, ("ssnkey", key)]) }
     }
 }
+
+/// What `openViewer(key)` opens, as a join URL: `W/agentjoin/AgentView.aspx?SessionKey=<key>`.
+pub fn session_viewer_url(webserver: &Webserver, key: &str) -> String {
+    let mut url = webserver.join(VIEWER_PATH);
+    url.push_str("?SessionKey=");
+    push_component(&mut url, key);
+    url
+}
+
+/// The agent's viewer parameters (section 3), as `params` names them: the first [`VIEWER_FLAG_COUNT`]
+/// are flags, sent as `1` or `0`; the others are text stored on the viewer record.
+pub const VIEWER_PARAMS: [&str; 5] = ["wait", "agentVideo", "name", "email", "phone"];
+/// How many of [`VIEWER_PARAMS`] are flags.
+pub const VIEWER_FLAG_COUNT: usize = 2;
 
 /// A parsed answer body, as far as the lookup needs it. The browser implements it with `DOMParser`.
 pub trait AnswerDocument {
@@ -158,18 +172,6 @@ pub struct ViewerTarget {
 }
 
 impl ViewerTarget {
-    /// What `openViewer(key)` opens: `W/agentjoin/AgentView.aspx` with `SessionKey` and any credentials.
-    pub fn for_session_key(webserver: &Webserver, key: &str, credentials: Option<&Credentials>) -> ViewerTarget {
-        let url = webserver.join(VIEWER_PATH);
-        let mut added = vec![("SessionKey", key.to_owned())];
-        if let Some(credentials) = credentials {
-            for (name, value) in credentials.fields() {
-                added.push((name, value.to_owned()));
-            }
-        }
-        ViewerTarget { href: url.clone(), action: url, fragment: String::new(), query: Vec::new(), added }
-    }
-
     /// What `openAgentJoinURL(url)` opens. Only http(s) URLs; credentials are added only when the URL
     /// is on the webserver's origin (a login key is never handed to another site) and not already there.
     pub fn for_join_url(
@@ -177,17 +179,19 @@ impl ViewerTarget {
         text: &str,
         credentials: Option<&Credentials>,
     ) -> Result<ViewerTarget, AgentError> {
-        ViewerTarget::for_url(webserver, HttpUrl::parse(text), credentials)
+        ViewerTarget::for_url(webserver, HttpUrl::parse(text), credentials, parse_query)
     }
 
-    /// [`ViewerTarget::for_join_url`] of a URL already parsed (`None`: it was not an http(s) URL).
+    /// [`ViewerTarget::for_join_url`] of a URL already parsed (`None`: it was not an http(s) URL), its
+    /// query decoded by `decode_query` ([`parse_query`]; the module lets the browser decode it).
     pub fn for_url(
         webserver: &Webserver,
         url: Option<HttpUrl>,
         credentials: Option<&Credentials>,
+        decode_query: impl FnOnce(&str) -> Vec<(String, String)>,
     ) -> Result<ViewerTarget, AgentError> {
         let url = url.ok_or(AgentError::InvalidUrl)?;
-        let query = parse_query(url.query());
+        let query = decode_query(url.query());
         let mut added = Vec::new();
         if let Some(credentials) = credentials.filter(|_| url.origin() == webserver.origin()) {
             for (name, value) in credentials.fields() {
@@ -200,6 +204,15 @@ impl ViewerTarget {
         let href = url.href();
         let href = href.get(..href.len() - fragment.len()).unwrap_or_default().to_owned();
         Ok(ViewerTarget { href, action: url.without_query(), fragment, query, added })
+    }
+
+    /// Adds the agent's viewer parameters, except those the URL already has.
+    pub fn add_params(&mut self, params: &[(&'static str, String)]) {
+        for (name, value) in params {
+            if !self.query.iter().any(|(given, _)| given.eq_ignore_ascii_case(name)) {
+                self.added.push((name, value.clone()));
+            }
+        }
     }
 
     /// The GET form: the URL with the added parameters appended to its query.
@@ -259,6 +272,11 @@ mod tests {
         Webserver::parse(DEFAULT_WEBSERVER).unwrap()
     }
 
+    /// What `openViewer(key)` opens.
+    fn for_session_key(key: &str, credentials: Option<&Credentials>) -> ViewerTarget {
+        ViewerTarget::for_join_url(&glance(), &session_viewer_url(&glance(), key), credentials).unwrap()
+    }
+
     /// An XML document reduced to tag → text, or a body that was not XML.
     struct FakeDocument(Option<Vec<(&'static str, &'static str)>>);
 
@@ -276,8 +294,33 @@ mod tests {
     }
 
     #[test]
+    fn in_session_request_has_the_lookup_fields_and_may_leave_the_key_empty() {
+        let request = LookupRequest::new(IN_SESSION_PATH, &glance(), &credentials(), "");
+        assert_eq!(request.url, "https://www.glance.net/services/SessionService.asmx/AgentInSession");
+        assert!(request.body.starts_with("partnerid=20541&partneruserid=joe%26co%3D1&loginkey=%241%24"));
+        assert!(request.body.ends_with("&ssnkey="));
+    }
+
+    #[test]
+    fn viewer_params_reach_both_forms_unless_the_url_has_them() {
+        let params = [("wait", "0".to_owned()), ("agentVideo", "1".to_owned()), ("name", "Jo Agent".to_owned())];
+        let mut target = for_session_key("12", None);
+        target.add_params(&params);
+        assert_eq!(
+            target.get_url(),
+            "https://www.glance.net/agentjoin/AgentView.aspx?SessionKey=12&wait=0&agentVideo=1&name=Jo%20Agent"
+        );
+        let mut joined =
+            ViewerTarget::for_join_url(&glance(), "https://www.glance.net/agentjoin/AgentView.aspx?WAIT=1", None)
+                .unwrap();
+        joined.add_params(&params);
+        let names: Vec<String> = joined.post_fields().into_iter().map(|(name, _)| name).collect();
+        assert_eq!(names, ["WAIT", "AGENTVIDEO", "NAME"], "the URL's own WAIT wins");
+    }
+
+    #[test]
     fn lookup_request_percent_encodes_every_value() {
-        let request = LookupRequest::new(&glance(), &credentials(), "12 34&x");
+        let request = LookupRequest::new(LOOKUP_PATH, &glance(), &credentials(), "12 34&x");
         assert_eq!(request.url, "https://www.glance.net/services/SessionService.asmx/LookupPartnerSession2");
         assert_eq!(
             request.body,
@@ -361,19 +404,19 @@ mod tests {
 
     #[test]
     fn open_viewer_get_url_is_the_documented_one_with_encoded_values() {
-        let target = ViewerTarget::for_session_key(&glance(), "12 34", Some(&credentials()));
+        let target = for_session_key("12 34", Some(&credentials()));
         assert_eq!(
             target.get_url(),
             "https://www.glance.net/agentjoin/AgentView.aspx?SessionKey=12%2034&partnerid=20541\
              &partneruserid=joe%26co%3D1&loginkey=%241%241700000000%24abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO-_"
         );
-        let anonymous = ViewerTarget::for_session_key(&glance(), "1234", None);
+        let anonymous = for_session_key("1234", None);
         assert_eq!(anonymous.get_url(), "https://www.glance.net/agentjoin/AgentView.aspx?SessionKey=1234");
     }
 
     #[test]
     fn open_viewer_post_form_upper_cases_names_and_keeps_values_raw() {
-        let target = ViewerTarget::for_session_key(&glance(), "12 34", Some(&credentials()));
+        let target = for_session_key("12 34", Some(&credentials()));
         assert_eq!(target.post_action(), "https://www.glance.net/agentjoin/AgentView.aspx");
         assert_eq!(
             target.post_fields(),

@@ -17,8 +17,8 @@ use glance_agent::error::{shorten_reason, MAX_REASON_BYTES};
 use glance_agent::events::{event_name, is_viewer_event_name, Listeners, MAX_EVENT_NAME_LEN};
 use glance_agent::no_panic::{find_byte, remove_at, split_at, split_byte, split_once_byte};
 use glance_agent::protocol::{
-    session_key, session_key_from_number, Answer, AnswerDocument, LookupRequest, ViewerTarget, LOOKUP_PATH,
-    MAX_SESSION_KEY_LEN, RESULT_FIELDS, VIEWER_PATH,
+    session_key, session_key_from_number, session_viewer_url, Answer, AnswerDocument, LookupRequest, ViewerTarget,
+    LOOKUP_PATH, MAX_SESSION_KEY_LEN, RESULT_FIELDS, VIEWER_PATH,
 };
 use glance_agent::schedule::{Schedule, LONG_PAUSE_MS, MAX_ATTEMPTS, SHORT_PAUSE_MS};
 use glance_agent::url::{HttpUrl, Webserver, MAX_URL_LEN};
@@ -917,7 +917,7 @@ proptest! {
     /// decoded, and nothing else; it goes to `W` + the lookup path.
     #[test]
     fn lookup_body_parses_back_to_the_four_fields(server in webserver(), credentials in credentials(), key in text()) {
-        let request = LookupRequest::new(&server, &credentials, &key);
+        let request = LookupRequest::new(LOOKUP_PATH, &server, &credentials, &key);
         prop_assert_eq!(&request.url, &[server.base(), LOOKUP_PATH].concat());
         let [pid, puid, login_key] = credentials.fields();
         let expected = owned_pairs([pid, puid, login_key, ("ssnkey", key.as_str())]);
@@ -934,7 +934,7 @@ proptest! {
         key in text(),
         credentials in prop::option::of(credentials()),
     ) {
-        let target = ViewerTarget::for_session_key(&server, &key, credentials.as_ref());
+        let target = ViewerTarget::for_join_url(&server, &session_viewer_url(&server, &key), credentials.as_ref()).unwrap();
         let mut expected = owned_pairs([("SessionKey", key.as_str())]);
         if let Some(credentials) = &credentials {
             expected.extend(owned_pairs(credentials.fields()));

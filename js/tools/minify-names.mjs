@@ -1,4 +1,4 @@
-// node js/tools/minify-names.mjs MAP.json GLUE.js MODULE.wasm > OUT.js
+// node js/tools/minify-names.mjs MAP.json GLUE.js MODULE.wasm > OUT.js (also drops a glue branch we never take)
 //
 // wasm-bindgen names every import after its JS API plus a 16-hex-digit hash
 // (`__wbg_getElementsByTagNameNS_a3a0c2bdeaa29df8`), and those names sit in both the .wasm and the
@@ -38,6 +38,17 @@ if (originalModules.length !== 1 || renamedModules.length !== 1) {
 const moduleKey = new RegExp(`"${pattern(originalModules[0])}"(\\s*:)`);
 if (!moduleKey.test(glue)) throw new Error(`import module ${originalModules[0]} not found in the glue`);
 glue = glue.replace(moduleKey, `"${escape(renamedModules[0])}"$1`);
+
+// Two glue branches we never take go. `initSync(bareModule)` is deprecated by wasm-bindgen; both loaders
+// pass `{ module }`, so the branch and its warning text go (-60 B gzip).
+const bareModule = /if \(module !== undefined\) \{\s*if \(Object\.getPrototypeOf\(module\) === Object\.prototype\) \{\s*\(\{module\} = module\)\s*\} else \{\s*console\.warn\('using deprecated parameters for `initSync\(\)`[^']*'\)\s*\}\s*\}/;
+if (!bareModule.test(glue)) throw new Error('initSync lacks the deprecated-argument branch this script drops: update the pattern');
+glue = glue.replace(bareModule, '({module} = module);');
+
+// A fallback for browsers without `TextEncoder.encodeInto` (before 2020; the facade needs newer ones).
+const encodeIntoFallback = /if \(!\('encodeInto' in cachedTextEncoder\)\) \{\s*cachedTextEncoder\.encodeInto = function \(arg, view\) \{[^}]*\{[^}]*\};\s*\};\s*\}/;
+if (!encodeIntoFallback.test(glue)) throw new Error('the glue lacks the encodeInto fallback this script drops: update the pattern');
+glue = glue.replace(encodeIntoFallback, '');
 
 // Every import is provided, and every `wasm.x` the glue uses is exported.
 for (const { name } of wanted) {

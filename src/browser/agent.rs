@@ -10,14 +10,15 @@ use core::cell::RefCell;
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsValue;
-use web_sys::Element;
 
 use super::dispatch::Handler;
 use super::lookup::LookupTask;
 use super::timer::Timer;
 use crate::credentials::Credentials;
+use crate::error::AgentError;
 use crate::events::Listeners;
 use crate::no_panic::remove_at;
+use crate::protocol::LookupRequest;
 use crate::schedule::REQUEST_TIMEOUT_MS;
 use crate::url::Webserver;
 
@@ -27,7 +28,10 @@ pub struct Viewer {
     /// The viewer's `Window` (for an iframe, its `contentWindow`): what the page gets and what
     /// messages must come from.
     pub window: JsValue,
-    pub frame: Option<Element>,
+    /// The iframe element of a viewer shown in one.
+    pub frame: Option<JsValue>,
+    /// The session key, when the viewer was opened for one (`joinSession`, `openViewer`).
+    pub key: String,
 }
 
 pub struct Agent {
@@ -90,6 +94,15 @@ impl Agent {
             None => self.lookups.len().checked_sub(1)?,
         };
         remove_at(&mut self.lookups, at)
+    }
+
+    /// The request to the service's `path` about `key`, if the credentials can be sent at `now`.
+    pub fn request(&self, path: &str, key: &str, now: u64) -> Result<LookupRequest, AgentError> {
+        match &self.credentials {
+            None => Err(AgentError::NotAuthenticated),
+            Some(credentials) if credentials.login_key().is_expired_at(now) => Err(AgentError::LoginKeyExpired),
+            Some(credentials) => Ok(LookupRequest::new(path, &self.webserver, credentials, key)),
+        }
     }
 
     /// Takes a viewer out of the open ones, by id.

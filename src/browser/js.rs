@@ -22,14 +22,6 @@ extern "C" {
     #[wasm_bindgen(catch, constructor, js_class = URL)]
     fn new(text: &str) -> Result<BrowserUrl, JsValue>;
 
-    /// The global `fetch`, looked up at each call so a test or a page polyfill may replace it.
-    #[wasm_bindgen(catch, js_name = fetch)]
-    pub fn fetch(url: &str, init: &JsValue) -> Result<JsValue, JsValue>;
-
-    /// The global `open` (`window.open`); `null` when a popup blocker stops it.
-    #[wasm_bindgen(catch, js_name = open)]
-    pub fn open_window(url: &str, target: &str, features: &str) -> Result<JsValue, JsValue>;
-
     /// `promise.then(on_fulfilled, on_rejected)`.
     #[wasm_bindgen(catch, js_name = then, method)]
     fn then2(this: &Thenable, on_fulfilled: &JsValue, on_rejected: &JsValue) -> Result<JsValue, JsValue>;
@@ -40,17 +32,9 @@ extern "C" {
     #[wasm_bindgen(catch, js_name = addEventListener)]
     pub fn add_window_listener(kind: &str, listener: &JsValue) -> Result<(), JsValue>;
 
-    /// `document.createElement(tag)` in this page's document.
-    #[wasm_bindgen(catch, js_namespace = document, js_name = createElement)]
-    pub fn create_element(tag: &str) -> Result<Element, JsValue>;
-
     /// `document.getElementById(id)`.
     #[wasm_bindgen(catch, js_namespace = document, js_name = getElementById)]
     pub fn element_by_id(id: &str) -> Result<Option<Element>, JsValue>;
-
-    /// Appends to this page's root element (always there, unlike `body`).
-    #[wasm_bindgen(catch, js_namespace = ["document", "documentElement"], js_name = appendChild)]
-    pub fn append_to_page(node: &Element) -> Result<JsValue, JsValue>;
 
     /// `Reflect.get(object, key)` with the key passed as a string, not a `JsValue` made for the call.
     #[wasm_bindgen(catch, js_namespace = Reflect, js_name = get)]
@@ -64,7 +48,7 @@ extern "C" {
     #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
     fn reflect_set_str(object: &Object, key: &str, value: &str) -> bool;
 
-    /// `Reflect.set` on an object that may refuse (a cross-origin window throws).
+    /// `Reflect.set` on an object the page gave, whose setter may throw.
     #[wasm_bindgen(catch, js_namespace = Reflect, js_name = set)]
     fn reflect_try_set_str(object: &JsValue, key: &str, value: &str) -> Result<bool, JsValue>;
 
@@ -103,7 +87,7 @@ pub fn set_str(object: &Object, key: &str, text: &str) {
     reflect_set_str(object, key, text);
 }
 
-/// Sets `object[key] = text` where the page or another origin may refuse; false if it did.
+/// Sets `object[key] = text` where the page may refuse; false if it did.
 pub fn try_set_str(object: &JsValue, key: &str, text: &str) -> bool {
     reflect_try_set_str(object, key, text).unwrap_or(false)
 }
@@ -115,15 +99,16 @@ pub fn parse_url(text: &str) -> Option<HttpUrl> {
         return None;
     }
     let url = BrowserUrl::new(text).ok()?;
-    let read = |key: &str| get(&url, key).ok().and_then(|value| value.as_string()).unwrap_or_default();
-    let protocol = read("protocol");
-    if !(protocol == "https:" || protocol == "http:") || !read("username").is_empty() || !read("password").is_empty() {
+    let parts = read_fields(&url, "protocol username password pathname search hash origin");
+    let read = |at: u32| parts.get(at).as_string().unwrap_or_default();
+    let protocol = read(0);
+    if !(protocol == "https:" || protocol == "http:") || !read(1).is_empty() || !read(2).is_empty() {
         return None;
     }
-    let mut rest = read("pathname");
-    rest.push_str(&read("search"));
-    rest.push_str(&read("hash"));
-    Some(HttpUrl::from_parts(read("origin"), rest))
+    let mut rest = read(3);
+    rest.push_str(&read(4));
+    rest.push_str(&read(5));
+    Some(HttpUrl::from_parts(read(6), rest))
 }
 
 /// `{service: "agent", ...}` for the events the library fires.
@@ -131,6 +116,14 @@ pub fn agent_event() -> Object {
     let data = Object::new();
     set_str(&data, "service", AGENT_SERVICE);
     data
+}
+
+#[wasm_bindgen(module = "/js/dom.js")]
+extern "C" {
+    /// `object`'s fields named in `names` (space-separated), each read once, as an array; empty when
+    /// `object` is null or undefined or a getter throws. One call instead of one per field.
+    #[wasm_bindgen(js_name = readFields)]
+    pub fn read_fields(object: &JsValue, names: &str) -> js_sys::Array;
 }
 
 /// `undefined` and `null`, which options treat as "not given".

@@ -10,7 +10,7 @@ use alloc::string::String;
 
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
-use web_sys::AbortController;
+use web_sys::{AbortController, AbortSignal};
 
 use super::agent::with_agent;
 use super::dispatch::fire;
@@ -19,7 +19,7 @@ use super::timer::Timer;
 use super::viewer::{self, OpenOptions};
 use crate::error::AgentError;
 use crate::events::{LOOKUP_CANCELED, LOOKUP_FAILED, LOOKUP_FOUND, LOOKUP_WAITING};
-use crate::protocol::{Answer, AnswerDocument, LookupRequest, FORM_CONTENT_TYPE};
+use crate::protocol::{Answer, AnswerDocument, LookupRequest, LOOKUP_PATH};
 use crate::schedule::Schedule;
 
 /// What the lookup's promise resolves to when the session is found.
@@ -133,12 +133,7 @@ fn attempt(id: u32) {
     // Credentials and webserver are read at each attempt, so re-authenticating during a lookup is heard.
     let Some((key, request, timeout)) = with_agent(|agent| {
         let task = agent.lookup(id)?;
-        let request = match &agent.credentials {
-            None => Err(AgentError::NotAuthenticated),
-            Some(credentials) if credentials.login_key().is_expired_at(now) => Err(AgentError::LoginKeyExpired),
-            Some(credentials) => Ok(LookupRequest::new(&agent.webserver, credentials, &task.key)),
-        };
-        Some((task.key.clone(), request, agent.request_timeout_ms))
+        Some((task.key.clone(), agent.request(LOOKUP_PATH, &task.key, now), agent.request_timeout_ms))
     }) else {
         return;
     };
@@ -163,22 +158,15 @@ fn send(id: u32, number: u32, request: &LookupRequest, timeout_ms: u32) {
     let Ok(controller) = AbortController::new() else {
         return answer(id, number, Answer::unreachable(""));
     };
-    let headers = Object::new();
-    js::set_str(&headers, "Content-Type", FORM_CONTENT_TYPE);
-    let init = Object::new();
-    js::set_str(&init, "method", "POST");
-    js::set_str(&init, "body", &request.body);
-    js::set(&init, "headers", &headers);
-    js::set(&init, "signal", &controller.signal());
-
+    let signal = controller.signal();
     let deadline = Timer::once(timeout_ms, move || expire(id, number));
     let in_flight = InFlight { controller, _deadline: deadline, timed_out: false };
     let replaced = with_agent(|agent| agent.lookup_mut(id).map(|task| task.request.replace(in_flight)));
     drop(replaced);
 
-    let sent = js::fetch(&request.url, &init).and_then(|response| {
-        let on_response = js::callback(move |response| read_body(id, number, response));
-        js::then(&response, &on_response, &failure_callback(id, number))
+    let sent = post_form(&request.url, &request.body, &signal).and_then(|answered| {
+        let on_answer = js::callback(move |answered| read_answer(id, number, &answered));
+        js::then(&answered, &on_answer, &failure_callback(id, number))
     });
     if let Err(thrown) = sent {
         answer(id, number, Answer::unreachable(&js::error_message(&thrown)));
@@ -212,21 +200,15 @@ fn expire(id: u32, number: u32) {
     }
 }
 
-fn read_body(id: u32, number: u32, response: JsValue) {
+/// `[status, text, document]` from `postForm`: the answer of attempt `number`, if it is still current.
+fn read_answer(id: u32, number: u32, answered: &JsValue) {
     if !is_current(id, number) {
         return;
     }
-    let status = js::get(&response, "status").ok().and_then(|status| status.as_f64()).unwrap_or_default() as u16;
-    let read = js::call_method(&response, "text").and_then(|text| {
-        let on_text = js::callback(move |text: JsValue| {
-            let body = text.as_string().unwrap_or_default();
-            answer(id, number, Answer::from_response(status, &body, XmlAnswer::parse));
-        });
-        js::then(&text, &on_text, &failure_callback(id, number))
-    });
-    if let Err(thrown) = read {
-        answer(id, number, Answer::unreachable(&js::error_message(&thrown)));
-    }
+    let answered = js::read_fields(answered, "0 1 2");
+    let status = answered.get(0).as_f64().unwrap_or_default() as u16;
+    let body = answered.get(1).as_string().unwrap_or_default();
+    answer(id, number, Answer::from_response(status, &body, |_| XmlAnswer(answered.get(2))));
 }
 
 /// Acts on what attempt `number` learned: ends the lookup, or goes on to the next attempt.
@@ -265,7 +247,7 @@ fn finish(id: u32, outcome: Result<Option<JsValue>, AgentError>) {
                 OnFound::Result => Ok(result),
                 OnFound::OpenViewer(options) => {
                     let url = js::get(&result, "agentjoinurl").ok().and_then(|url| url.as_string()).unwrap_or_default();
-                    viewer::open_join_url(&url, options)
+                    viewer::open_join_url(&url, options, false)
                 }
             }
         }
@@ -292,23 +274,17 @@ fn finish(id: u32, outcome: Result<Option<JsValue>, AgentError>) {
 
 #[wasm_bindgen(module = "/js/dom.js")]
 extern "C" {
-    /// `DOMParser` on `text` as XML; null if the parser is missing or throws.
-    #[wasm_bindgen(js_name = parseXml)]
-    fn parse_xml(text: &str) -> JsValue;
+    /// POSTs `body` as a form to `url`; resolves to `[status, text, text parsed as XML or null]`.
+    #[wasm_bindgen(catch, js_name = postForm)]
+    fn post_form(url: &str, body: &str, signal: &AbortSignal) -> Result<JsValue, JsValue>;
 
-    /// The text of the first element named `tag` (any namespace) of a `parseXml` document.
+    /// The text of the first element named `tag` (any namespace) of a parsed answer.
     #[wasm_bindgen(js_name = elementText)]
     fn element_text(document: &JsValue, tag: &str) -> Option<String>;
 }
 
-/// A lookup answer parsed by the browser's `DOMParser`.
+/// A lookup answer parsed by the browser's `DOMParser` (null if it could not be).
 struct XmlAnswer(JsValue);
-
-impl XmlAnswer {
-    fn parse(body: &str) -> XmlAnswer {
-        XmlAnswer(parse_xml(body))
-    }
-}
 
 impl AnswerDocument for XmlAnswer {
     fn is_xml(&self) -> bool {

@@ -23,9 +23,9 @@ pub fn listen() {
 /// Anything that is not a well-formed event from one of our viewers is ignored without a sound:
 /// other origins, other windows, `null`, strings, objects without a string `glanceEvent`.
 fn on_message(event: JsValue) {
-    let read = |key| js::get(&event, key).unwrap_or(JsValue::UNDEFINED);
-    let origin = read("origin");
-    let source = read("source");
+    let fields = js::read_fields(&event, "origin source data");
+    let origin = fields.get(0);
+    let source = fields.get(1);
     let from_viewer = with_agent(|agent| {
         origin.as_string().is_some_and(|origin| origin == agent.webserver.origin())
             && agent.viewers.iter().any(|viewer| viewer.window == source)
@@ -33,17 +33,15 @@ fn on_message(event: JsValue) {
     if !from_viewer {
         return;
     }
-    let message = read("data");
+    let message = fields.get(2);
     if !message.is_object() {
         return;
     }
-    let Some(name) = js::get(&message, "glanceEvent").ok().and_then(|name| name.as_string()) else { return };
+    let fields = js::read_fields(&message, "glanceEvent data");
+    let Some(name) = fields.get(0).as_string() else { return };
     if !is_viewer_event_name(&name) {
         return;
     }
-    let data = js::get(&message, "data")
-        .ok()
-        .filter(|data| !js::is_absent(data))
-        .unwrap_or_else(|| js_sys::Object::new().into());
+    let data = Some(fields.get(1)).filter(|data| !js::is_absent(data)).unwrap_or_else(|| js_sys::Object::new().into());
     fire(&name, &data);
 }

@@ -6,46 +6,78 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use wasm_bindgen::prelude::*;
-use web_sys::Element;
 
 use super::agent::{with_agent, Viewer};
 use super::dispatch::fire;
 use super::js;
 use super::messages;
 use super::timer::Timer;
-use crate::encoding::push_decimal;
 use crate::error::AgentError;
 use crate::events::{IFRAME_BLOCKED, POPUP_BLOCKED, VIEWER_CLOSED, VIEWER_OPENED};
-use crate::protocol::{ViewerTarget, DEFAULT_WINDOW_FEATURES, DEFAULT_WINDOW_NAME};
+use crate::protocol::{
+    session_viewer_url, ViewerTarget, DEFAULT_WINDOW_FEATURES, DEFAULT_WINDOW_NAME, VIEWER_FLAG_COUNT, VIEWER_PARAMS,
+};
 
-/// Opens a viewer URL (a lookup's `agentjoinurl`), with the credentials if they are still valid.
-pub fn open_join_url(url: &str, options: &OpenOptions) -> Result<JsValue, AgentError> {
+/// Opens a viewer URL: a lookup's `agentjoinurl`, or `openViewer`'s [`session_viewer_url`]. Credentials
+/// go with it when they are still valid; `refuse_expired` makes an expired key an error instead.
+pub fn open_join_url(url: &str, options: &OpenOptions, refuse_expired: bool) -> Result<JsValue, AgentError> {
     let now = js::now_seconds();
     // Parsed before borrowing the state: `URL` is a global the page could replace.
     let url = js::parse_url(url);
+    let query = decode_query(url.as_ref().map_or("", |url| url.query()));
     let target = with_agent(|agent| {
-        let credentials = agent.credentials.as_ref().filter(|c| !c.login_key().is_expired_at(now));
-        ViewerTarget::for_url(&agent.webserver, url, credentials)
+        let credentials = agent.credentials.as_ref();
+        let expired = credentials.is_some_and(|c| c.login_key().is_expired_at(now));
+        if expired && refuse_expired {
+            return Err(AgentError::LoginKeyExpired);
+        }
+        ViewerTarget::for_url(&agent.webserver, url, credentials.filter(|_| !expired), |_| query)
     });
-    open(&target?, options)
+    open(target?, options)
+}
+
+/// A query's parameters, decoded by the browser's `URLSearchParams` as the server will decode them.
+fn decode_query(query: &str) -> Vec<(String, String)> {
+    let flat = query_pairs(query);
+    let text = |at: u32| flat.get(at).as_string().unwrap_or_default();
+    (0..flat.length() / 2).map(|pair| (text(2 * pair), text(2 * pair + 1))).collect()
+}
+
+/// Opens the viewer of session `key` (`openViewer`).
+pub fn open_session(key: &str, options: &OpenOptions) -> Result<JsValue, AgentError> {
+    let url = with_agent(|agent| session_viewer_url(&agent.webserver, key));
+    open_join_url(&url, options, true)
 }
 
 /// How often open viewers are checked for having been closed by the agent.
 const WATCH_INTERVAL_MS: u32 = 500;
 const MAX_WINDOW_NAME_LEN: usize = 256;
 /// What every malformed `params` is told.
-const PARAMS: &str = "params must be an object {windowName, windowFeatures, iframe, wait}";
+const PARAMS: &str = "params must be an object of the documented options";
 const MAX_WINDOW_FEATURES_LEN: usize = 1024;
+/// Longest agent name, e-mail or phone passed on to the viewer.
+const MAX_AGENT_FIELD_LEN: usize = 256;
+/// The fields of `params` the module reads, in one call: these, then [`VIEWER_PARAMS`] from
+/// [`FIRST_VIEWER_PARAM`] on.
+const OPTION_FIELDS: &str = "windowName windowFeatures iframe reuse wait agentVideo name email phone";
+const FIRST_VIEWER_PARAM: usize = 4;
 
 /// Where and how to open the viewer: `params` of `joinSession`, `openViewer`, `openAgentJoinURL`.
 pub struct OpenOptions {
     pub window_name: String,
     pub window_features: String,
-    pub frame: Option<Element>,
+    /// `params.iframe`, resolved to the iframe element.
+    pub frame: Option<JsValue>,
     /// `params.wait` for `joinSession`: whether the lookup waits for the session to start.
     pub wait: bool,
     /// The "waiting for the customer" window `joinSession` opened inside the agent's click.
     pub waiting: Option<JsValue>,
+    /// What reaches the viewer page itself (PROTOCOL.md section 3): `wait`, `agentVideo`, `name`, …
+    pub viewer_params: Vec<(&'static str, String)>,
+    /// `params.reuse` (default true): focus the open viewer of the same session instead of a second one.
+    pub reuse: bool,
+    /// The session key, remembered with the viewer so that it can be reused.
+    pub key: String,
 }
 
 impl OpenOptions {
@@ -57,24 +89,47 @@ impl OpenOptions {
             frame: None,
             wait: true,
             waiting: None,
+            viewer_params: Vec::new(),
+            reuse: true,
+            key: String::new(),
         };
         if js::is_absent(params) {
             return Ok(options);
         }
-        if !js::is_object_like(params) {
+        let values = js::read_fields(params, OPTION_FIELDS);
+        if !js::is_object_like(params) || values.length() == 0 {
             return Err(AgentError::InvalidArgument(PARAMS));
         }
-        let read = |key: &str| js::get(params, key).map_err(|_| AgentError::InvalidArgument(PARAMS));
-        if let Some(name) = optional_text(read("windowName")?, MAX_WINDOW_NAME_LEN)? {
+        let value = |at: usize| values.get(at as u32);
+        if let Some(name) = optional_text(value(0), MAX_WINDOW_NAME_LEN)? {
             options.window_name = name;
         }
-        let features = read("windowFeatures")?;
-        if let Some(features) = optional_text(features, MAX_WINDOW_FEATURES_LEN)? {
+        if let Some(features) = optional_text(value(1), MAX_WINDOW_FEATURES_LEN)? {
             options.window_features = features;
         }
-        options.frame = frame_from(&read("iframe")?)?;
-        let wait = read("wait")?;
-        options.wait = js::is_absent(&wait) || wait.is_truthy();
+        let frame = value(2);
+        if !js::is_absent(&frame) {
+            options.frame = iframe_of(&frame).ok().filter(JsValue::is_object);
+            if options.frame.is_none() {
+                return Err(AgentError::InvalidArgument(PARAMS));
+            }
+        }
+        options.reuse = value(3) != JsValue::FALSE;
+        for (index, name) in VIEWER_PARAMS.into_iter().enumerate() {
+            let value = value(FIRST_VIEWER_PARAM + index);
+            if js::is_absent(&value) {
+                continue;
+            }
+            let text = if index < VIEWER_FLAG_COUNT {
+                let on = value.is_truthy();
+                // `wait` also decides whether the join's lookup waits for the session to start.
+                options.wait &= on || index > 0;
+                String::from(if on { "1" } else { "0" })
+            } else {
+                optional_text(value, MAX_AGENT_FIELD_LEN)?.unwrap_or_default()
+            };
+            options.viewer_params.push((name, text));
+        }
         Ok(options)
     }
 }
@@ -89,33 +144,51 @@ fn optional_text(value: JsValue, max_len: usize) -> Result<Option<String>, Agent
     }
 }
 
-/// `params.iframe`: an iframe element, or the id of one.
-fn frame_from(value: &JsValue) -> Result<Option<Element>, AgentError> {
-    if js::is_absent(value) {
-        return Ok(None);
+/// The open viewer of session `key`, focused, when `options` allow reusing it.
+pub fn reuse(key: &str, options: &OpenOptions) -> Option<JsValue> {
+    if !options.reuse {
+        return None;
     }
-    let element: Option<Element> = match value.as_string() {
-        Some(id) => js::element_by_id(&id).ok().flatten(),
-        None => value.dyn_ref::<Element>().cloned(),
-    };
-    match element {
-        Some(element) if element.tag_name().eq_ignore_ascii_case("iframe") => Ok(Some(element)),
-        _ => Err(AgentError::InvalidArgument(PARAMS)),
+    let window = with_agent(|agent| agent.viewers.iter().find(|viewer| viewer.key == key).map(|v| v.window.clone()))?;
+    if is_closed(&window) {
+        return None; // closed, and the watcher has not noticed yet: a new viewer it is
     }
+    let _ = js::call_method(&window, "focus");
+    Some(window)
 }
 
 /// Opens `target` as `options` say, fires `viewerOpened`, and returns the viewer's window.
-pub fn open(target: &ViewerTarget, options: &OpenOptions) -> Result<JsValue, AgentError> {
+fn open(mut target: ViewerTarget, options: &OpenOptions) -> Result<JsValue, AgentError> {
+    target.add_params(&options.viewer_params);
     let post = with_agent(|agent| agent.post_parameters);
-    let window = match &options.frame {
-        Some(frame) => load_in_frame(frame, target, post)?,
-        None => load_in_window(target, options, post)?,
-    };
+    let window = load_viewer(
+        options.frame.as_ref().unwrap_or(&JsValue::NULL),
+        options.waiting.as_ref().unwrap_or(&JsValue::NULL),
+        &options.window_name,
+        &options.window_features,
+        post,
+        &target.get_url(),
+        target.post_action(),
+        &target.post_body(),
+    );
+    if !js::is_object_like(&window) {
+        let (event, error) = match options.frame {
+            Some(_) => (IFRAME_BLOCKED, AgentError::IframeBlocked),
+            None => (POPUP_BLOCKED, AgentError::PopupBlocked),
+        };
+        fire(event, &js::agent_event());
+        return Err(error);
+    }
     let id = with_agent(|agent| {
         // The same window opened again (a named window reused) stays one viewer.
         agent.viewers.retain(|viewer| viewer.window != window);
         let id = agent.next_id();
-        agent.viewers.push(Viewer { id, window: window.clone(), frame: options.frame.clone() });
+        agent.viewers.push(Viewer {
+            id,
+            window: window.clone(),
+            frame: options.frame.clone(),
+            key: options.key.clone(),
+        });
         id
     });
     watch();
@@ -126,30 +199,31 @@ pub fn open(target: &ViewerTarget, options: &OpenOptions) -> Result<JsValue, Age
     Ok(window)
 }
 
-fn load_in_window(target: &ViewerTarget, options: &OpenOptions, post: bool) -> Result<JsValue, AgentError> {
-    let url = if post { "about:blank".to_owned() } else { target.get_url() };
-    // The waiting window still shows our about:blank page: POST into it, or send it to the viewer URL.
-    let opened = match options.waiting.as_ref().filter(|window| !is_closed(window)) {
-        Some(window) if post || js::try_set_str(window, "location", &url) => window.clone(),
-        _ => js::open_window(&url, &options.window_name, &options.window_features).unwrap_or(JsValue::NULL),
-    };
-    let loaded = js::is_object_like(&opened) && (!post || self::post(&opened, &options.window_name, target));
-    if !loaded {
-        if js::is_object_like(&opened) {
-            let _ = js::call_method(&opened, "close");
-        }
-        fire(POPUP_BLOCKED, &js::agent_event());
-        return Err(AgentError::PopupBlocked);
-    }
-    Ok(opened)
-}
-
 #[wasm_bindgen(module = "/js/dom.js")]
 extern "C" {
-    /// POSTs the viewer into `view`: its document when it is ours (a fresh `about:blank`), else by
-    /// naming it (`name`) as the form's target. False if the page or the browser refused.
-    #[wasm_bindgen(js_name = postViewer)]
-    fn post_viewer(view: &JsValue, name: &str, action: &str, body: &str) -> bool;
+    /// Loads the viewer into `frame` (an iframe element, or null), else into the `waiting` window
+    /// while it is open, else into a new window; by POST of `body` to `action`, or GET of `url`.
+    /// The viewer's window, or null when the browser or the page refused.
+    #[wasm_bindgen(js_name = loadViewer)]
+    #[allow(clippy::too_many_arguments)]
+    fn load_viewer(
+        frame: &JsValue,
+        waiting: &JsValue,
+        name: &str,
+        features: &str,
+        post: bool,
+        url: &str,
+        action: &str,
+        body: &str,
+    ) -> JsValue;
+
+    /// `params.iframe` (an iframe element, or the id of one) as the element; null if it is neither.
+    #[wasm_bindgen(catch, js_name = iframeOf)]
+    fn iframe_of(value: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// The parameters of `query` as `[name, value, name, value, …]`, decoded.
+    #[wasm_bindgen(js_name = queryPairs)]
+    fn query_pairs(query: &str) -> js_sys::Array;
 
     /// Opens `about:blank` as window `name` and shows that session `key` is awaited; null if blocked.
     #[wasm_bindgen(js_name = openWaiting)]
@@ -175,36 +249,6 @@ pub fn close_waiting_window(options: &OpenOptions) {
 
 fn is_closed(window: &JsValue) -> bool {
     js::get(window, "closed").map_or(true, |closed| closed.is_truthy())
-}
-
-fn post(view: &JsValue, name: &str, target: &ViewerTarget) -> bool {
-    post_viewer(view, name, target.post_action(), &target.post_body())
-}
-
-/// The iframe's window, loaded with the viewer; `None` if the iframe has none (not in a document).
-fn load_in_frame(frame: &Element, target: &ViewerTarget, post_it: bool) -> Result<JsValue, AgentError> {
-    let window = js::get(frame, "contentWindow").ok().filter(JsValue::is_object);
-    let loaded = window.filter(|window| {
-        if !post_it {
-            return frame.set_attribute("src", &target.get_url()).is_ok();
-        }
-        let mut name = js::get(frame, "name").ok().and_then(|name| name.as_string()).unwrap_or_default();
-        if name.is_empty() {
-            name.push_str("glance-viewer-");
-            push_decimal(&mut name, u64::from(with_agent(|agent| agent.next_id())));
-            // The attribute alone does not rename a frame that already exists; its window's name does
-            // (possible while the frame still shows our origin, which an unnamed frame normally does).
-            let _ = frame.set_attribute("name", &name);
-            if !js::try_set_str(window, "name", &name) {
-                return false;
-            }
-        }
-        post(window, &name, target)
-    });
-    loaded.ok_or_else(|| {
-        fire(IFRAME_BLOCKED, &js::agent_event());
-        AgentError::IframeBlocked
-    })
 }
 
 /// Starts the closed-viewer watcher if it is not running.
@@ -239,7 +283,7 @@ pub fn finish(id: u32, close_it: bool) {
     let Some(viewer) = viewer else { return };
     if close_it {
         let _ = match &viewer.frame {
-            Some(frame) => frame.set_attribute("src", "about:blank").map(|_| JsValue::UNDEFINED),
+            Some(frame) => Ok(JsValue::from(js::try_set_str(frame, "src", "about:blank"))),
             None => js::call_method(&viewer.window, "close"),
         };
     }
@@ -252,8 +296,7 @@ pub fn close(viewer: &JsValue) -> Result<(), AgentError> {
         return Err(AgentError::InvalidArgument("close() takes a viewer that joinSession or openViewer returned"));
     }
     let id = with_agent(|agent| {
-        let is_it =
-            |v: &Viewer| v.window == *viewer || v.frame.as_ref().is_some_and(|frame| JsValue::from(frame) == *viewer);
+        let is_it = |v: &Viewer| v.window == *viewer || v.frame.as_ref() == Some(viewer);
         agent.viewers.iter().find(|v| is_it(v)).map(|v| v.id)
     });
     // A viewer that has already closed, or was not opened here, needs nothing more.

@@ -1,9 +1,9 @@
 // What the library does beyond the production script (issue 5), against the local service in
 // Chromium: the popup-proof join, per-call cancellation with an AbortSignal, listener disposers and
-// `once`.
+// `once`, one viewer per session, the agent's viewer parameters, inSession and diagnose.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
-import { consolePage, names, start } from './harness.mjs';
+import { consolePage, names, start, until } from './harness.mjs';
 
 let env;
 let blocking;
@@ -158,4 +158,118 @@ test('disposers remove their listener; once() resolves the next event and can be
   });
   await session.context.close();
   assert.deepEqual(session.problems, []);
+});
+
+test('one viewer per session: a second join or openViewer focuses the open viewer; reuse: false opens another', async () => {
+  await env.startSession('6007');
+  const session = await env.open(env.page('reuse.html', consolePage(env, { credentials })));
+  const same = await session.tab.evaluate(async () => {
+    window.first = await GLANCE.Agent.joinSession('6007');
+    const again = await GLANCE.Agent.joinSession('6007');
+    const viewed = await GLANCE.Agent.openViewer('6007');
+    return again === window.first && viewed === window.first;
+  });
+  assert.equal(same, true, 'the same window, focused');
+  assert.equal(session.context.pages().length, 2, 'one viewer window');
+  const other = await session.tab.evaluate(async () => (await GLANCE.Agent.joinSession('6007', { reuse: false })) !== window.first);
+  assert.equal(other, true, 'a second viewer when asked for');
+  assert.equal(session.context.pages().length, 3);
+  const opened = names(await session.tab.evaluate(() => events)).filter((name) => name === 'viewerOpened:agent');
+  assert.equal(opened.length, 2, 'a reused viewer is not opened again');
+  // Once the agent closes it, the next join opens a fresh viewer.
+  await session.tab.evaluate(() => window.first.close());
+  await until(session.tab, () => events.some((event) => event.name === 'viewerClosed'));
+  const fresh = await session.tab.evaluate(async () => (await GLANCE.Agent.joinSession('6007')) !== window.first);
+  assert.equal(fresh, true);
+  await session.context.close();
+  assert.deepEqual(session.problems, []);
+});
+
+test("the agent's viewer parameters reach the viewer: wait, agentVideo, name, email, phone, by POST and by GET", async () => {
+  await env.startSession('6008', 'V');
+  const session = await env.open(env.page('params.html', consolePage(env, { credentials })));
+  const isView = (request) => request.url.includes('/agentjoin/AgentView.aspx');
+  const params = { wait: false, agentVideo: true, name: 'Jo Agent', email: 'jo@example.com', phone: '+1 555 0100' };
+  const joined = await session.tab.evaluate((params) => outcome(GLANCE.Agent.joinSession('6008', params)), params);
+  assert.equal(joined.ok, true, JSON.stringify(joined));
+  await until(session.tab, () => events.some((event) => event.name === 'connecting'));
+  const posted = new URLSearchParams(session.requests.find(isView).body);
+  const expected = ['0', '1', 'Jo Agent', 'jo@example.com', '+1 555 0100'];
+  assert.deepEqual(['WAIT', 'AGENTVIDEO', 'NAME', 'EMAIL', 'PHONE'].map((name) => posted.get(name)), expected);
+
+  await session.tab.evaluate((params) => {
+    GLANCE.Agent.postParametersToViewer = false;
+    return GLANCE.Agent.openViewer('6008', { ...params, reuse: false });
+  }, params);
+  const got = new URL(session.requests.filter(isView).find((request) => request.method === 'GET').url);
+  assert.deepEqual(['wait', 'agentVideo', 'name', 'email', 'phone'].map((name) => got.searchParams.get(name)), expected);
+  const refused = await session.tab.evaluate(() => outcome(GLANCE.Agent.openViewer('6008', { name: 42 })));
+  assert.equal(refused.code, 'invalid_argument');
+  await session.context.close();
+  assert.deepEqual(session.problems, []);
+});
+
+test('inSession: true for a session the agent is in, false otherwise, the list for no key; errors are coded', async () => {
+  await env.startSession('6009');
+  const session = await env.open(env.page('in-session.html', consolePage(env, { credentials })));
+  const before = await session.tab.evaluate(() => outcome(GLANCE.Agent.inSession('6009')));
+  assert.deepEqual(before, { ok: true, value: false }, 'not in it before joining');
+  await session.tab.evaluate(() => GLANCE.Agent.joinSession('6009'));
+  await until(session.tab, () => events.some((event) => event.name === 'connecting'));
+  const after = await session.tab.evaluate(() => Promise.all([
+    outcome(GLANCE.Agent.inSession('6009')),
+    outcome(GLANCE.Agent.inSession(6010)),
+    GLANCE.Agent.inSession(),
+  ]));
+  assert.deepEqual(after.slice(0, 2), [{ ok: true, value: true }, { ok: true, value: false }]);
+  assert.deepEqual(after[2].map((found) => [found.passcode, Object.keys(found)]),
+    [['6009', ['id', 'passcode', 'num', 'disambiguateId', 'servername']]]);
+  const [aborted, outsider, loggedOut] = await session.tab.evaluate(async (other) => {
+    const signal = AbortSignal.abort();
+    const results = [await outcome(GLANCE.Agent.inSession('6009', { signal }))];
+    GLANCE.Agent.authenticate(other);
+    results.push(await outcome(GLANCE.Agent.inSession('6009')));
+    GLANCE.Agent.logout();
+    results.push(await outcome(GLANCE.Agent.inSession('6009')));
+    return results;
+  }, { ...credentials, loginkey: credentials.loginkey.slice(0, -4) + 'AAAA' });
+  assert.equal(aborted.code, 'canceled');
+  assert.equal(outsider.code, 'service_error', 'a key the service refuses');
+  assert.equal(loggedOut.code, 'not_authenticated');
+  await session.context.close();
+  assert.deepEqual(session.problems, []);
+});
+
+test('diagnose: webserver, credentials, popups only inside a gesture, COOP, and framing under the page CSP', async () => {
+  const session = await env.open(env.page('diagnose.html', consolePage(env, { credentials, body: `
+    <script>window.atLoad = GLANCE.Agent.diagnose();</script>` })));
+  const atLoad = await session.tab.evaluate(() => window.atLoad);
+  assert.equal(atLoad.ok, true, JSON.stringify(atLoad));
+  assert.deepEqual(Object.keys(atLoad), ['webserver', 'credentials', 'popups', 'opener', 'framing', 'ok']);
+  assert.deepEqual([atLoad.webserver.ok, atLoad.credentials.ok, atLoad.popups.ok, atLoad.opener.ok, atLoad.framing.ok],
+    [true, true, null, true, true], 'a popup is not tried outside a gesture');
+  assert.match(atLoad.credentials.detail, /expires in \d+ s/);
+  // Playwright's click (and evaluate) are user gestures: the popup is tried, and closed again.
+  const inClick = await session.tab.evaluate(() => GLANCE.Agent.diagnose());
+  assert.equal(inClick.popups.ok, true, inClick.popups.detail);
+  assert.equal(session.context.pages().length, 1, 'the trial popup is closed');
+  const broken = await session.tab.evaluate(async () => {
+    GLANCE.Agent.logout();
+    GLANCE.Agent.webserver = 'http://127.0.0.1:9';
+    return GLANCE.Agent.diagnose();
+  });
+  assert.deepEqual([broken.ok, broken.webserver.ok, broken.credentials.ok], [false, false, false]);
+  assert.match(broken.webserver.detail, /cannot be reached/);
+  assert.match(broken.credentials.detail, /not authenticated/);
+  await session.context.close();
+
+  const strict = await env.open(env.page('diagnose-csp.html', consolePage(env, { credentials }),
+    { 'Content-Security-Policy': "frame-src 'self'", 'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Embedder-Policy': 'require-corp' }));
+  const report = await strict.tab.evaluate(() => GLANCE.Agent.diagnose());
+  assert.equal(report.framing.ok, false, report.framing.detail);
+  assert.match(report.framing.detail, /frame-src/);
+  assert.equal(report.opener.ok, false, 'cross-origin isolated');
+  assert.equal(report.ok, false);
+  await strict.context.close();
 });

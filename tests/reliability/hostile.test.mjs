@@ -37,6 +37,10 @@ const HOSTILE_CALLS = async ([index, key]) => {
     'lookupSession(key, {signal: v})': () => agent.lookupSession(key, { signal: value }),
     'joinSession(key, {signal: v})': () => agent.joinSession(key, { signal: value }),
     'once(v, {signal: aborted})': () => agent.once(value, { signal: AbortSignal.abort() }),
+    'inSession(v)': () => agent.inSession(value),
+    'inSession(key, {signal: v})': () => agent.inSession(key, { signal: value }),
+    'authenticate({idpusername: v})': () => agent.authenticate({ idpusername: value }),
+    'authenticate({getLoginKey: v})': () => agent.authenticate({ getLoginKey: value }),
     // Each setter is put back at once, so no request ever goes to a hostile webserver.
     'webserver = v': () => { const old = agent.webserver; try { agent.webserver = value; } finally { agent.webserver = old; } },
     'requestTimeout = v': () => { const old = agent.requestTimeout; try { agent.requestTimeout = value; } finally { agent.requestTimeout = old; } },
@@ -54,6 +58,14 @@ const HOSTILE_CALLS = async ([index, key]) => {
     'removeEventListenerAll(v)': isFunction,
     'close(v)': isParams && value !== undefined && value !== null, // closing what is not a viewer does nothing
     'openViewer(key, v)': isParams, // params with none of the known fields
+    // No key (the agent's sessions), or a key: the service answers.
+    'inSession(v)': value == null || typeof value === 'string' || typeof value === 'number',
+    'inSession(key, {signal: v})': value == null, // no signal
+    // No signal, and openViewer(key, v) above opened the session's viewer: the join focuses it.
+    'joinSession(key, {signal: v})': value == null,
+    // A name the local identity provider signs in (it signs in any agent name).
+    'authenticate({idpusername: v})': (typeof value === 'string' && value.length <= 256) || typeof value === 'number',
+    'authenticate({getLoginKey: v})': isFunction, // kept, and asked when a call needs a key
   };
   const coded = (error) => error instanceof Error && typeof error.code === 'string' && error.code !== '';
   const describe = (error) => `${error && error.name}: ${String(error && error.message).slice(0, 120)}`;
@@ -106,6 +118,8 @@ test('hostile arguments to every function and property: coded Errors, no trap, n
     await tab.evaluate(restore, [env.webserver, credentials]);
     await env.faults({ lookup: 'garbage' }); // lookups that get through fail at once instead of waiting 45 s
     const outcomes = await tab.evaluate(HOSTILE_CALLS, [index, '7001']);
+    // Viewer windows a valid-looking value opened are closed, so the next value's join is not a reuse.
+    for (const page of context.pages()) if (page !== tab) await page.close();
     for (const [shape, outcome] of Object.entries(outcomes)) {
       tally.tried += 1;
       if (outcome === 'refused' || outcome === 'accepted') tally[outcome] += 1;

@@ -73,9 +73,10 @@ const PAGE = `<script>
     popupBlocked: () => {
       const open = window.open;
       window.open = () => null; // what a popup blocker does
-      return settle(agent.joinSession('8001')).finally(() => { window.open = open; });
+      // reuse: false, or the viewer already open for the session would be focused instead.
+      return settle(agent.joinSession('8001', { reuse: false })).finally(() => { window.open = open; });
     },
-    iframeBlocked: () => settle(agent.joinSession('8001', { iframe: document.createElement('iframe') })),
+    iframeBlocked: () => settle(agent.joinSession('8001', { iframe: document.createElement('iframe'), reuse: false })),
     settleAll: () => {
       const bound = new Promise((resolve) => setTimeout(resolve, 20000, 'unsettled'));
       return Promise.race([Promise.all(window.pending).then(() => 'settled'), bound]);
@@ -107,10 +108,10 @@ test('every API function called from inside every library event and a viewer eve
     let connected;
     const heard = new Promise((resolve) => { connected = resolve; });
     agent.addEventListener('connecting', () => connected('connecting'));
-    await agent.joinSession('8001', { iframe: document.createElement('iframe') }).catch(() => {});
+    await agent.joinSession('8001', { iframe: document.createElement('iframe'), reuse: false }).catch(() => {});
     const frame = document.createElement('iframe');
     document.body.append(frame);
-    await agent.joinSession('8001', { iframe: frame });
+    await agent.joinSession('8001', { iframe: frame, reuse: false });
     return Promise.race([heard, new Promise((resolve) => setTimeout(resolve, 10000, 'silent'))]);
   });
   await context.close();

@@ -44,6 +44,23 @@ async function cancelable(key: string): Promise<void> {
   void count;
 }
 void cancelable;
+
+async function beyond(key: string): Promise<void> {
+  await Agent.authenticate({ idpusername: 'jo@example.com' });
+  Agent.authenticate({ getLoginKey: async () => ({ loginkey: '$1$...', partnerid: 1, partneruserid: 'jo' }) });
+  const inIt: boolean = await Agent.inSession(key);
+  const sessions: string[] = (await Agent.inSession()).map((session) => session.passcode);
+  const report = await Agent.diagnose();
+  const popups: boolean | null = report.popups.ok;
+  await Agent.joinSession(key, { reuse: false, agentVideo: true, name: 'Jo', email: 'jo@example.com', phone: '1' });
+  Agent.addEventListener('authenticateFailed', (_name, data) => console.log(data.reason));
+  void inIt; void sessions; void popups;
+  // @ts-expect-error the agent's name is text
+  await Agent.openViewer(key, { name: 42 });
+  // @ts-expect-error one identity-provider hint, not an arbitrary field
+  await Agent.authenticate({ idp: 'x' });
+}
+void beyond;
 install(window);
 
 // @ts-expect-error partnerid is required

@@ -1,0 +1,107 @@
+// Signing the agent in beyond a login key handed over once (issue 5), against the local service in
+// Chromium: SAML sign-in through the identity provider's page in a hidden iframe, and login keys
+// that renew through the page's `getLoginKey`.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { consolePage, names, start } from './harness.mjs';
+
+let env;
+before(async () => { env = await start(); });
+after(async () => { await env?.stop(); });
+
+/** Events as the tests compare them: name and data, without the time. */
+const heardIn = (tab) => tab.evaluate(() => events.map(({ name, data }) => ({ name, data })));
+
+test('SAML sign-in: authenticateSucceeded stores the credentials (the key never in the event); a refusal is coded', async () => {
+  await env.startSession('7001');
+  const session = await env.open(env.page('saml.html', consolePage(env)));
+  const signedIn = await session.tab.evaluate(() => outcome(GLANCE.Agent.authenticate({ idpusername: 'jo.agent' })));
+  assert.deepEqual(signedIn, { ok: true, value: undefined });
+  assert.equal(await session.tab.evaluate(() => document.querySelectorAll('iframe').length), 0, 'the hidden frame is gone');
+  const found = await session.tab.evaluate(() => outcome(GLANCE.Agent.lookupSession('7001', false)));
+  assert.equal(found.ok, true, JSON.stringify(found));
+  const lookup = session.requests.find((request) => request.url.endsWith('/LookupPartnerSession2'));
+  assert.equal(new URLSearchParams(lookup.body).get('partneruserid'), 'jo.agent', 'the identity provider\'s agent');
+
+  const refused = await session.tab.evaluate(() => outcome(GLANCE.Agent.authenticate({ idpname: 'elsewhere' })));
+  assert.equal(refused.code, 'authentication_failed');
+  assert.match(refused.message, /unknown identity provider/);
+  const heard = (await heardIn(session.tab)).filter(({ name }) => name.startsWith('authenticate'));
+  assert.deepEqual(heard.map(({ name, data }) => [name, Object.keys(data).sort()]),
+    [['authenticateSucceeded', ['service']], ['authenticateFailed', ['reason', 'service']]]);
+  assert.match(heard[1].data.reason, /unknown identity provider/);
+  const sso = session.requests.find((request) => request.url.includes('/account/getloginkey.aspx'));
+  assert.match(sso.url, /\?sso=1&mode=embedded&fmt=html&idpusername=jo.agent$/);
+  await session.context.close();
+  assert.deepEqual(session.problems, []);
+});
+
+test('SAML sign-in: an identity provider that never answers fails after about 12 s; a spoofed answer is not heard', async () => {
+  const session = await env.open(env.page('saml-hang.html', consolePage(env)));
+  const started = Date.now();
+  const silent = await session.tab.evaluate(() => {
+    const signingIn = outcome(GLANCE.Agent.authenticate({ idpid: 'hang' }));
+    // A spoofed answer, from this page rather than the identity provider's frame, is not heard.
+    const spoof = { glanceEvent: 'authenticateSucceeded', data: { loginKey: 'partnerid=1&partneruserid=eve~$1$9999999999$x' } };
+    setTimeout(() => window.postMessage(spoof, '*'), 500);
+    return signingIn;
+  });
+  const took = Date.now() - started;
+  assert.equal(silent.code, 'authentication_failed');
+  assert.ok(took > 11500 && took < 14000, `${took} ms`);
+  assert.deepEqual(names(await session.tab.evaluate(() => events)), ['authenticateFailed:agent']);
+  const notSignedIn = await session.tab.evaluate(() => outcome(GLANCE.Agent.lookupSession('7002', false)));
+  assert.equal(notSignedIn.code, 'not_authenticated');
+  await session.context.close();
+  assert.deepEqual(session.problems, []);
+});
+
+test('getLoginKey: asked when no key is held, when the key expires within 60 s, once on a refusal; one call at a time', async () => {
+  await env.startSession('7003');
+  const session = await env.open();
+  const asked = [];
+  // The page's key server: the test mints each key; a plan says how long it lasts or whether it is bad.
+  const plan = [];
+  await session.tab.exposeFunction('mintKey', async () => {
+    const { expiresIn = 3600, tampered = false } = plan.shift() || {};
+    asked.push(expiresIn);
+    const key = await env.credentials({ expiresIn });
+    return tampered ? { ...key, loginkey: key.loginkey.slice(0, -4) + 'AAAA' } : key;
+  });
+  await session.tab.goto(env.page('renew.html', consolePage(env, { body: `
+    <script>GLANCE.Agent.authenticate({ getLoginKey: () => mintKey() });</script>` })));
+  const lookup = () => session.tab.evaluate(() => outcome(GLANCE.Agent.lookupSession('7003', false)));
+
+  plan.push({ expiresIn: 30 });
+  assert.equal((await lookup()).ok, true, 'no key held: asked');
+  assert.equal((await session.tab.evaluate(() => Promise.all([1, 2, 3].map(() =>
+    outcome(GLANCE.Agent.lookupSession('7003', false)))))).every((result) => result.ok), true);
+  assert.deepEqual(asked, [30, 3600], 'the 30-second key was renewed once for three calls at once');
+  assert.equal((await lookup()).ok, true);
+  assert.equal(asked.length, 2, 'a fresh key is not renewed');
+
+  // A key the service refuses: one renewal, then the call goes through.
+  await session.tab.evaluate(() => GLANCE.Agent.authenticate({ getLoginKey: () => mintKey() }));
+  plan.push({ tampered: true }, { expiresIn: 3600 });
+  assert.equal((await lookup()).ok, true);
+  assert.equal(asked.length, 4);
+  // Refused twice: the second refusal reaches the page.
+  await session.tab.evaluate(() => GLANCE.Agent.authenticate({ getLoginKey: () => mintKey() }));
+  plan.push({ tampered: true }, { tampered: true });
+  assert.equal((await lookup()).code, 'service_error');
+  assert.equal(asked.length, 6, 'one renewal per call, not a loop');
+
+  const failing = await session.tab.evaluate(() => {
+    GLANCE.Agent.authenticate({ getLoginKey: () => Promise.reject(new Error('key server down')) });
+    return outcome(GLANCE.Agent.lookupSession('7003', false));
+  });
+  assert.equal(failing.code, 'authentication_failed');
+  assert.match(failing.message, /key server down/);
+  const unusable = await session.tab.evaluate(() => {
+    GLANCE.Agent.authenticate({ getLoginKey: () => ({ loginkey: 'nonsense', partnerid: 1, partneruserid: 'x' }) });
+    return outcome(GLANCE.Agent.lookupSession('7003', false));
+  });
+  assert.equal(unusable.code, 'invalid_credentials');
+  await session.context.close();
+  assert.deepEqual(session.problems, []);
+});
