@@ -24,7 +24,7 @@ const PROPERTIES = [
 ];
 
 function loadError(cause) {
-  return codedError('load_failed', 'GLANCE.Agent could not load its WebAssembly module: ' + (cause?.message || cause), cause);
+  return codedError('load_failed', 'GLANCE.Agent could not load: ' + (cause?.message || cause), cause);
 }
 
 /**
@@ -60,8 +60,9 @@ function run(wasm, name, args, extras) {
   return promise;
 }
 
+/** A call queued until the module loaded has no caller left to throw to: the console hears of it. */
 function reportQueued(name, error) {
-  console.error('GLANCE.Agent.' + name + ', called before the module loaded, failed:', error);
+  console.error('GLANCE.Agent.' + name + ' failed:', error);
 }
 
 /**
@@ -107,13 +108,22 @@ export function createAgent(loadModule, loadExtras) {
   }
 
   // After `authenticate({getLoginKey})`: a promise of js/extras.js `renewingKeys`, which runs the calls
-  // that send the login key.
+  // that send the login key. `signIns` counts authenticate and logout calls: a renewal or SAML sign-in
+  // stores a key only while no later one has been made.
   let renewingKeys = null;
+  let signIns = 0;
 
   function send(name, args) {
     const call = () => run(wasm, name, args, extras);
-    // `openAgentJoinURL` sends the key only if it holds a fresh one.
-    return renewingKeys && name !== 'openAgentJoinURL' ? renewingKeys.then((withKey) => withKey(call)) : call();
+    // `openAgentJoinURL` sends the key only if it holds an unexpired one.
+    return renewingKeys && name !== 'openAgentJoinURL' ? renewingKeys.then((withKey) => withKey(call, args[1])) : call();
+  }
+
+  /** A new way of signing in replaces the last: returns whether it is still the current one. */
+  function replaceSignIn(renewing) {
+    const mine = ++signIns;
+    renewingKeys = renewing;
+    return () => mine === signIns;
   }
 
   for (const name of PROMISED) {
@@ -159,20 +169,26 @@ export function createAgent(loadModule, loadExtras) {
       hint = SSO_HINTS.find((name) => (value = credentials[name]) != null);
       renewer = credentials.getLoginKey;
     } catch (refused) {
-      // not an object, or a getter threw: reported below by the module's own check
+      // not an object, or a getter threw: `credentialValues` below says so
     }
-    renewingKeys = null;
-    if (hint) return extras().then((extra) => extra.signOn(wasm, hint, value));
+    if (hint) {
+      const isCurrent = replaceSignIn(null);
+      return extras().then((extra) => extra.signOn(wasm, hint, value, isCurrent));
+    }
     if (typeof renewer === 'function') {
-      const renewing = extras().then((extra) => extra.renewingKeys(wasm, renewer, () => renewingKeys === renewing));
-      renewingKeys = renewing;
+      let isCurrent;
+      const renewing = extras().then((extra) => extra.renewingKeys(wasm, renewer, isCurrent));
+      renewing.catch(() => {}); // a failed load reaches the calls that wait for it
+      isCurrent = replaceSignIn(renewing);
       return immediate('logout');
     }
-    return immediate('authenticate', ...credentialValues(credentials));
+    // Malformed credentials throw here, and leave everything as it was.
+    immediate('authenticate', ...credentialValues(credentials));
+    replaceSignIn(null);
   };
 
   agent.logout = () => {
-    renewingKeys = null;
+    replaceSignIn(null);
     return immediate('logout');
   };
 
@@ -215,9 +231,15 @@ export function createAgent(loadModule, loadExtras) {
 
   /** A preflight report: see `diagnose` in js/extras.js. */
   agent.diagnose = () => {
-    // Whether this call is inside a user gesture, known only now: the report is made after loading.
-    const gesture = !!navigator.userActivation?.isActive;
-    return extras().then((extra) => extra.diagnose(wasm, !!renewingKeys, gesture));
+    // A popup is tried now, inside the page's click if this call is in one: the report comes later.
+    // (undefined: not in a click, not tried; null: blocked.)
+    let popup;
+    try {
+      if (navigator.userActivation?.isActive) (popup = open())?.close();
+    } catch (refused) {
+      popup = null;
+    }
+    return extras().then((extra) => extra.diagnose(wasm, !!renewingKeys, popup));
   };
 
   /** Starts loading the module (optionally from `options.wasm`); resolves to the agent when ready. */

@@ -57,7 +57,11 @@ export function loadViewer(frame, waiting, name, features, post, url, action, bo
   } catch (refused) {
     // blocked, or not ours to load: as refused
   }
-  if (view && !frame) view.close();
+  try {
+    if (!frame) view?.close();
+  } catch (refused) {
+    // a window the page's own `open` made up: nothing more to do
+  }
   return null;
 }
 

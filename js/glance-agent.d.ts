@@ -124,6 +124,8 @@ export interface ViewerParams extends Cancelable {
   iframe?: HTMLIFrameElement | string;
   /** Focus the viewer already open for this session instead of opening another (default true). */
   reuse?: boolean;
+  /** Sent to the viewer: `wait=1`/`0`, whether the viewer page itself waits for the session. */
+  wait?: boolean;
   /** Sent to the viewer: start with the agent's video (`agentVideo=1`/`0`). */
   agentVideo?: boolean;
   /** Sent to the viewer and stored on its record: the agent's name (at most 256 characters). */
@@ -219,8 +221,8 @@ export interface GlanceAgent {
    * Whether the agent is in session `sessionkey` (`AgentInSession`); with no key, the sessions the
    * agent is in.
    */
-  inSession(sessionkey: string | number, params?: Cancelable): Promise<boolean>;
   inSession(sessionkey?: '' | null, params?: Cancelable): Promise<AgentSession[]>;
+  inSession(sessionkey: string | number, params?: Cancelable): Promise<boolean>;
   /** A preflight report of what a join needs; call it from a click to try popups too. */
   diagnose(): Promise<DiagnoseReport>;
   /** Closes a viewer (window or iframe) and fires `viewerClosed`. */

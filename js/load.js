@@ -5,7 +5,7 @@ export async function compileModule(source) {
   if (source instanceof WebAssembly.Module) return source;
   if (typeof source === 'string' || source instanceof URL) source = fetch(source);
   source = await source;
-  if (typeof Response === 'function' && source instanceof Response) {
+  if (source instanceof Response) {
     if (!source.ok) throw new Error('HTTP ' + source.status + ' for ' + source.url);
     const type = source.headers.get('Content-Type') || '';
     if (WebAssembly.compileStreaming && type.startsWith('application/wasm')) return WebAssembly.compileStreaming(source);

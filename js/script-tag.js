@@ -7,10 +7,10 @@ import { compileModule } from './load.js';
 (function install() {
   const glance = (window.GLANCE = window.GLANCE || {});
   // Loaded twice: keep the first instance, which holds the page's listeners and credentials.
-  if (glance.Agent && glance.Agent.load && glance.Agent.ready) return;
+  if (glance.Agent?.ready) return;
 
   const script = document.currentScript;
-  const base = (script && script.src) || document.baseURI;
+  const base = script?.src || document.baseURI;
   const wasmUrl = new URL('glance_agent_bg.wasm', base);
 
   const agent = createAgent(

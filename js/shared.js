@@ -24,5 +24,5 @@ export function credentialValues(credentials) {
   } catch (unreadable) {
     // reported below
   }
-  throw codedError('invalid_credentials', 'invalid credentials: credentials must be an object {loginkey, partnerid, partneruserid}');
+  throw codedError('invalid_credentials', 'invalid credentials: not an object');
 }

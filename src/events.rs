@@ -30,6 +30,9 @@ pub const VIEWER_OPENED: &str = "viewerOpened";
 /// A viewer closed, whoever closed it; once per viewer.
 pub const VIEWER_CLOSED: &str = "viewerClosed";
 
+/// A viewer's session ended (cobrowse and screenshare send it).
+pub const SESSION_ENDED: &str = "sessionEnded";
+
 /// Every event the library fires itself, as the API reference lists them.
 pub const AGENT_EVENTS: [&str; 8] = [
     LOOKUP_WAITING,

@@ -169,6 +169,8 @@ pub struct ViewerTarget {
     query: Vec<(String, String)>,
     /// Parameters the library adds: the session key, the credentials.
     added: Vec<(&'static str, String)>,
+    /// The URL is on the webserver's origin: only then does the agent's own data go with it.
+    own_origin: bool,
 }
 
 impl ViewerTarget {
@@ -193,7 +195,8 @@ impl ViewerTarget {
         let url = url.ok_or(AgentError::InvalidUrl)?;
         let query = decode_query(url.query());
         let mut added = Vec::new();
-        if let Some(credentials) = credentials.filter(|_| url.origin() == webserver.origin()) {
+        let own_origin = url.origin() == webserver.origin();
+        if let Some(credentials) = credentials.filter(|_| own_origin) {
             for (name, value) in credentials.fields() {
                 if !query.iter().any(|(given, _)| given.eq_ignore_ascii_case(name)) {
                     added.push((name, value.to_owned()));
@@ -203,12 +206,13 @@ impl ViewerTarget {
         let fragment = url.fragment().to_owned();
         let href = url.href();
         let href = href.get(..href.len() - fragment.len()).unwrap_or_default().to_owned();
-        Ok(ViewerTarget { href, action: url.without_query(), fragment, query, added })
+        Ok(ViewerTarget { href, action: url.without_query(), fragment, query, added, own_origin })
     }
 
-    /// Adds the agent's viewer parameters, except those the URL already has.
+    /// Adds the agent's viewer parameters, except those the URL already has; none to a URL on another
+    /// origin than the webserver's (the agent's name, e-mail and phone are not for other sites).
     pub fn add_params(&mut self, params: &[(&'static str, String)]) {
-        for (name, value) in params {
+        for (name, value) in params.iter().filter(|_| self.own_origin) {
             if !self.query.iter().any(|(given, _)| given.eq_ignore_ascii_case(name)) {
                 self.added.push((name, value.clone()));
             }
@@ -316,6 +320,9 @@ mod tests {
         joined.add_params(&params);
         let names: Vec<String> = joined.post_fields().into_iter().map(|(name, _)| name).collect();
         assert_eq!(names, ["WAIT", "AGENTVIDEO", "NAME"], "the URL's own WAIT wins");
+        let mut elsewhere = ViewerTarget::for_join_url(&glance(), "https://other.example/view?k=1", None).unwrap();
+        elsewhere.add_params(&params);
+        assert_eq!(elsewhere.get_url(), "https://other.example/view?k=1", "not sent to another site");
     }
 
     #[test]

@@ -7,8 +7,6 @@ use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use web_sys::Element;
-
 use crate::error::AgentError;
 use crate::events::AGENT_SERVICE;
 use crate::url::{HttpUrl, MAX_URL_LEN};
@@ -31,10 +29,6 @@ extern "C" {
     /// `window.addEventListener(kind, listener)`.
     #[wasm_bindgen(catch, js_name = addEventListener)]
     pub fn add_window_listener(kind: &str, listener: &JsValue) -> Result<(), JsValue>;
-
-    /// `document.getElementById(id)`.
-    #[wasm_bindgen(catch, js_namespace = document, js_name = getElementById)]
-    pub fn element_by_id(id: &str) -> Result<Option<Element>, JsValue>;
 
     /// `Reflect.get(object, key)` with the key passed as a string, not a `JsValue` made for the call.
     #[wasm_bindgen(catch, js_namespace = Reflect, js_name = get)]

@@ -32,6 +32,16 @@ test('SAML sign-in: authenticateSucceeded stores the credentials (the key never 
   assert.match(heard[1].data.reason, /unknown identity provider/);
   const sso = session.requests.find((request) => request.url.includes('/account/getloginkey.aspx'));
   assert.match(sso.url, /\?sso=1&mode=embedded&fmt=html&idpusername=jo.agent$/);
+
+  // A logout while a sign-in is under way wins: the late answer is not stored.
+  const superseded = await session.tab.evaluate(async () => {
+    const signingIn = outcome(GLANCE.Agent.authenticate({ idpusername: 'eve' }));
+    GLANCE.Agent.logout();
+    return [await signingIn, await outcome(GLANCE.Agent.lookupSession('7001', false))];
+  });
+  assert.equal(superseded[0].code, 'authentication_failed');
+  assert.match(superseded[0].message, /superseded/);
+  assert.equal(superseded[1].code, 'not_authenticated');
   await session.context.close();
   assert.deepEqual(session.problems, []);
 });
@@ -56,7 +66,7 @@ test('SAML sign-in: an identity provider that never answers fails after about 12
   assert.deepEqual(session.problems, []);
 });
 
-test('getLoginKey: asked when no key is held, when the key expires within 60 s, once on a refusal; one call at a time', async () => {
+test('getLoginKey: asked at once, when the key expires within 60 s, once on a refusal; one call at a time; bounded', async () => {
   await env.startSession('7003');
   const session = await env.open();
   const asked = [];
@@ -64,44 +74,61 @@ test('getLoginKey: asked when no key is held, when the key expires within 60 s, 
   const plan = [];
   await session.tab.exposeFunction('mintKey', async () => {
     const { expiresIn = 3600, tampered = false } = plan.shift() || {};
-    asked.push(expiresIn);
     const key = await env.credentials({ expiresIn });
+    asked.push(expiresIn);
     return tampered ? { ...key, loginkey: key.loginkey.slice(0, -4) + 'AAAA' } : key;
   });
+  plan.push({ expiresIn: 30 }); // the key asked for as soon as authenticate is called
   await session.tab.goto(env.page('renew.html', consolePage(env, { body: `
     <script>GLANCE.Agent.authenticate({ getLoginKey: () => mintKey() });</script>` })));
   const lookup = () => session.tab.evaluate(() => outcome(GLANCE.Agent.lookupSession('7003', false)));
+  const reauthenticate = () => session.tab.evaluate(() => GLANCE.Agent.authenticate({ getLoginKey: () => mintKey() }));
 
-  plan.push({ expiresIn: 30 });
-  assert.equal((await lookup()).ok, true, 'no key held: asked');
-  assert.equal((await session.tab.evaluate(() => Promise.all([1, 2, 3].map(() =>
-    outcome(GLANCE.Agent.lookupSession('7003', false)))))).every((result) => result.ok), true);
-  assert.deepEqual(asked, [30, 3600], 'the 30-second key was renewed once for three calls at once');
+  // The first key is held before any call (its answer reaches the page before the next evaluate).
+  for (let wait = 0; wait < 100 && asked.length === 0; wait += 1) await session.tab.waitForTimeout(20);
+  await session.tab.waitForTimeout(100);
+  assert.deepEqual(asked, [30]);
+  const three = await session.tab.evaluate(() => Promise.all([1, 2, 3].map(() =>
+    outcome(GLANCE.Agent.lookupSession('7003', false)))));
+  assert.deepEqual(three.map((result) => result.ok), [true, true, true]);
+  assert.deepEqual(asked, [30, 3600], 'the 30-second key was renewed once, for three calls at once');
   assert.equal((await lookup()).ok, true);
   assert.equal(asked.length, 2, 'a fresh key is not renewed');
 
   // A key the service refuses: one renewal, then the call goes through.
-  await session.tab.evaluate(() => GLANCE.Agent.authenticate({ getLoginKey: () => mintKey() }));
   plan.push({ tampered: true }, { expiresIn: 3600 });
+  await reauthenticate();
   assert.equal((await lookup()).ok, true);
   assert.equal(asked.length, 4);
-  // Refused twice: the second refusal reaches the page.
-  await session.tab.evaluate(() => GLANCE.Agent.authenticate({ getLoginKey: () => mintKey() }));
+  // Refused twice: the second refusal reaches the page, and nothing loops.
   plan.push({ tampered: true }, { tampered: true });
+  await reauthenticate();
   assert.equal((await lookup()).code, 'service_error');
-  assert.equal(asked.length, 6, 'one renewal per call, not a loop');
+  assert.equal(asked.length, 6);
 
-  const failing = await session.tab.evaluate(() => {
+  const failures = await session.tab.evaluate(async () => {
+    const results = [];
     GLANCE.Agent.authenticate({ getLoginKey: () => Promise.reject(new Error('key server down')) });
-    return outcome(GLANCE.Agent.lookupSession('7003', false));
-  });
-  assert.equal(failing.code, 'authentication_failed');
-  assert.match(failing.message, /key server down/);
-  const unusable = await session.tab.evaluate(() => {
+    results.push(await outcome(GLANCE.Agent.lookupSession('7003', false)));
     GLANCE.Agent.authenticate({ getLoginKey: () => ({ loginkey: 'nonsense', partnerid: 1, partneruserid: 'x' }) });
-    return outcome(GLANCE.Agent.lookupSession('7003', false));
+    results.push(await outcome(GLANCE.Agent.lookupSession('7003', false)));
+    // A key server that never answers: the wait ends at requestTimeout, or when the call's signal aborts.
+    GLANCE.Agent.requestTimeout = 1000;
+    GLANCE.Agent.authenticate({ getLoginKey: () => new Promise(() => {}) });
+    const started = performance.now();
+    results.push(await outcome(GLANCE.Agent.lookupSession('7003', false)));
+    results.push(performance.now() - started);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    results.push(await outcome(GLANCE.Agent.lookupSession('7003', { wait: false, signal: controller.signal })));
+    return results;
   });
-  assert.equal(unusable.code, 'invalid_credentials');
+  assert.equal(failures[0].code, 'authentication_failed');
+  assert.match(failures[0].message, /key server down/);
+  assert.equal(failures[1].code, 'invalid_credentials');
+  assert.equal(failures[2].code, 'authentication_failed');
+  assert.ok(failures[3] < 3000, `${failures[3]} ms`);
+  assert.equal(failures[4].code, 'canceled');
   await session.context.close();
   assert.deepEqual(session.problems, []);
 });

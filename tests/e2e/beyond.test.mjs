@@ -222,8 +222,10 @@ test('inSession: true for a session the agent is in, false otherwise, the list f
     GLANCE.Agent.inSession(),
   ]));
   assert.deepEqual(after.slice(0, 2), [{ ok: true, value: true }, { ok: true, value: false }]);
-  assert.deepEqual(after[2].map((found) => [found.passcode, Object.keys(found)]),
-    [['6009', ['id', 'passcode', 'num', 'disambiguateId', 'servername']]]);
+  // (Sessions that earlier tests joined may still list this agent.)
+  const listed = after[2].find((found) => found.passcode === '6009');
+  assert.deepEqual(Object.keys(listed), ['id', 'passcode', 'num', 'disambiguateId', 'servername']);
+  assert.ok(after[2].every((found) => found.passcode !== '6010'));
   const [aborted, outsider, loggedOut] = await session.tab.evaluate(async (other) => {
     const signal = AbortSignal.abort();
     const results = [await outcome(GLANCE.Agent.inSession('6009', { signal }))];
@@ -264,12 +266,11 @@ test('diagnose: webserver, credentials, popups only inside a gesture, COOP, and 
   await session.context.close();
 
   const strict = await env.open(env.page('diagnose-csp.html', consolePage(env, { credentials }),
-    { 'Content-Security-Policy': "frame-src 'self'", 'Cross-Origin-Opener-Policy': 'same-origin',
-      'Cross-Origin-Embedder-Policy': 'require-corp' }));
+    { 'Content-Security-Policy': "frame-src 'self'", 'Cross-Origin-Opener-Policy': 'same-origin' }));
   const report = await strict.tab.evaluate(() => GLANCE.Agent.diagnose());
   assert.equal(report.framing.ok, false, report.framing.detail);
   assert.match(report.framing.detail, /frame-src/);
-  assert.equal(report.opener.ok, false, 'cross-origin isolated');
+  assert.equal(report.opener.ok, false, 'COOP cuts the opener, even without cross-origin isolation');
   assert.equal(report.ok, false);
   await strict.context.close();
 });
