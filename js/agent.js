@@ -28,24 +28,10 @@ function loadError(cause) {
 }
 
 /**
- * Runs a promise-returning call of the loaded module. `params.signal` never reaches the module: an
- * aborted signal rejects at once, and a later abort cancels the lookup the call started (by its id).
- * `lookupSession(key, {wait, signal})` becomes `lookupSession(key, wait)`; `inSession` runs in
- * js/extras.js (`extras()` loads it).
+ * Runs a promise-returning call of the loaded module. `signal` never reaches the module: its abort
+ * cancels the lookup the call started (by its id). `inSession` runs in js/extras.js (`extras()` loads it).
  */
-function run(wasm, name, args, extras) {
-  const params = args[1];
-  let signal;
-  try {
-    if (params === Object(params)) {
-      signal = params.signal;
-      if (name === 'lookupSession') args = [args[0], params.wait];
-    }
-    if (signal != null && !(signal instanceof AbortSignal)) throw signal;
-  } catch (refused) {
-    return Promise.reject(codedError('invalid_argument', 'params.signal must be an AbortSignal', refused));
-  }
-  if (signal?.aborted) return Promise.reject(canceled());
+function run(wasm, name, args, signal, extras) {
   if (name === 'inSession') return extras().then((extra) => extra.inSession(wasm, args[0], signal));
   if (!signal) return wasm[name](...args);
   const newest = wasm.setting(NEWEST_LOOKUP);
@@ -113,10 +99,27 @@ export function createAgent(loadModule, loadExtras) {
   let renewingKeys = null;
   let signIns = 0;
 
+  /**
+   * A promise-returning call. `params.signal` is checked here, before anything starts: not an
+   * `AbortSignal` rejects `invalid_argument`, already aborted rejects `canceled`.
+   * `lookupSession(key, {wait, signal})` becomes `lookupSession(key, wait)`.
+   */
   function send(name, args) {
-    const call = () => run(wasm, name, args, extras);
+    const params = args[1];
+    let signal;
+    try {
+      if (params === Object(params)) {
+        signal = params.signal;
+        if (name === 'lookupSession') args = [args[0], params.wait];
+      }
+      if (signal != null && !(signal instanceof AbortSignal)) throw signal;
+    } catch (refused) {
+      return Promise.reject(codedError('invalid_argument', 'params.signal must be an AbortSignal', refused));
+    }
+    if (signal?.aborted) return Promise.reject(canceled());
+    const call = () => run(wasm, name, args, signal, extras);
     // `openAgentJoinURL` sends the key only if it holds an unexpired one.
-    return renewingKeys && name !== 'openAgentJoinURL' ? renewingKeys.then((withKey) => withKey(call, args[1])) : call();
+    return renewingKeys && name !== 'openAgentJoinURL' ? renewingKeys.then((withKey) => withKey(call, signal)) : call();
   }
 
   /** A new way of signing in replaces the last: returns whether it is still the current one. */

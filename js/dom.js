@@ -48,7 +48,8 @@ export function loadViewer(frame, waiting, name, features, post, url, action, bo
         // (possible while the frame still shows our origin, which an unnamed frame normally does).
         frame.name = view.name = name = 'glance-viewer-' + ++frames;
       }
-    } else if (waiting && !waiting.closed && (post || ((waiting.location = url), true))) {
+    } else if (waiting && !waiting.closed) {
+      if (!post) waiting.location = url;
       view = waiting;
     } else {
       view = open(post ? 'about:blank' : url, name, features);

@@ -3,7 +3,7 @@
 // never call them never download it. Each is one request or one hidden frame; the module holds the
 // state (credentials, webserver) and builds what carries credentials.
 
-import { postForm } from './dom.js';
+import { elementText, postForm } from './dom.js';
 import { canceled, codedError, credentialValues, refused } from './shared.js';
 
 /** How long the SAML sign-in page has to answer (PROTOCOL.md section 1). */
@@ -116,7 +116,7 @@ export function signOn(wasm, hint, value, isCurrent) {
  * runs each call that sends the key: it asks first when no key is held or the key expires within
  * 60 s, and once more when the service refuses the key (`service_error`), then makes the call again.
  * One `getLoginKey` call at a time, limited by `requestTimeout`; a wait for it ends when the call's
- * `params.signal` aborts. Keys are stored only while `isCurrent()`.
+ * `signal` (its checked `params.signal`, if any) aborts. Keys are stored only while `isCurrent()`.
  */
 export function renewingKeys(wasm, getLoginKey, isCurrent) {
   let renewing = null;
@@ -135,11 +135,7 @@ export function renewingKeys(wasm, getLoginKey, isCurrent) {
     throw codedError('authentication_failed', 'getLoginKey failed: ' + messageOf(cause), cause);
   }).finally(() => { renewing = null; }));
   renew().catch(() => {}); // a call that needs the key reports a failure
-  return (call, params) => {
-    let signal;
-    try { signal = params?.signal; } catch (unreadable) { /* the call refuses it at once */ }
-    // A signal the call refuses at once (aborted, or not a signal) is for the call to report.
-    if (!(signal instanceof AbortSignal) || signal.aborted) signal = null;
+  return (call, signal) => {
     const waited = () => (signal ? new Promise((resolve, reject) => {
       const stop = () => reject(canceled());
       signal.addEventListener('abort', stop);
@@ -158,13 +154,11 @@ function readSessions(status, text, answer) {
   const reason = text.trim().slice(0, 2000) || 'HTTP ' + status;
   const message = 'the Glance service refused the request: ';
   if (status >= 500 || status == 408 || status == 429) throw refused('service_unavailable', message, reason);
-  const elements = (parent, tag) => parent.getElementsByTagNameNS('*', tag);
-  if (status > 299 || !answer || elements(answer, 'parsererror')[0] || elements(answer, 'Error')[0]) {
-    throw refused('service_error', message, reason);
-  }
-  return Array.from(elements(answer, 'session2'), (session) => {
+  const has = (tag) => elementText(answer, tag) !== undefined;
+  if (status > 299 || !answer || has('parsererror') || has('Error')) throw refused('service_error', message, reason);
+  return Array.from(answer.getElementsByTagNameNS('*', 'session2'), (session) => {
     const fields = {};
-    for (const field of IN_SESSION_FIELDS) fields[field] = (elements(session, field)[0] || {}).textContent || '';
+    for (const field of IN_SESSION_FIELDS) fields[field] = elementText(session, field) || '';
     return fields;
   });
 }

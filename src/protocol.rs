@@ -90,6 +90,11 @@ pub fn session_viewer_url(webserver: &Webserver, key: &str) -> String {
 pub const VIEWER_PARAMS: [&str; 5] = ["wait", "agentVideo", "name", "email", "phone"];
 /// How many of [`VIEWER_PARAMS`] are flags.
 pub const VIEWER_FLAG_COUNT: usize = 2;
+/// The fields of `params` the module reads in one call (space-separated): where and how to open the
+/// viewer, then [`VIEWER_PARAMS`] from [`FIRST_VIEWER_PARAM`] on.
+pub const OPTION_FIELDS: &str = "windowName windowFeatures iframe reuse wait agentVideo name email phone";
+/// Where [`VIEWER_PARAMS`] start in [`OPTION_FIELDS`].
+pub const FIRST_VIEWER_PARAM: usize = 4;
 
 /// A parsed answer body, as far as the lookup needs it. The browser implements it with `DOMParser`.
 pub trait AnswerDocument {
@@ -303,6 +308,12 @@ mod tests {
         assert_eq!(request.url, "https://www.glance.net/services/SessionService.asmx/AgentInSession");
         assert!(request.body.starts_with("partnerid=20541&partneruserid=joe%26co%3D1&loginkey=%241%24"));
         assert!(request.body.ends_with("&ssnkey="));
+    }
+
+    #[test]
+    fn option_fields_end_with_the_viewer_params() {
+        let fields: Vec<&str> = OPTION_FIELDS.split(' ').collect();
+        assert_eq!(fields.get(FIRST_VIEWER_PARAM..), Some(&VIEWER_PARAMS[..]));
     }
 
     #[test]

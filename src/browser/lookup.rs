@@ -205,7 +205,8 @@ fn read_answer(id: u32, number: u32, answered: &JsValue) {
     if !is_current(id, number) {
         return;
     }
-    let answered = js::read_fields(answered, "0 1 2");
+    // `postForm` resolves with the array it built.
+    let answered: &js_sys::Array = answered.unchecked_ref();
     let status = answered.get(0).as_f64().unwrap_or_default() as u16;
     let body = answered.get(1).as_string().unwrap_or_default();
     answer(id, number, Answer::from_response(status, &body, |_| XmlAnswer(answered.get(2))));

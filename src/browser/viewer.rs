@@ -15,7 +15,8 @@ use super::timer::Timer;
 use crate::error::AgentError;
 use crate::events::{IFRAME_BLOCKED, POPUP_BLOCKED, VIEWER_CLOSED, VIEWER_OPENED};
 use crate::protocol::{
-    session_viewer_url, ViewerTarget, DEFAULT_WINDOW_FEATURES, DEFAULT_WINDOW_NAME, VIEWER_FLAG_COUNT, VIEWER_PARAMS,
+    session_viewer_url, ViewerTarget, DEFAULT_WINDOW_FEATURES, DEFAULT_WINDOW_NAME, FIRST_VIEWER_PARAM, OPTION_FIELDS,
+    VIEWER_FLAG_COUNT, VIEWER_PARAMS,
 };
 
 /// Opens a viewer URL: a lookup's `agentjoinurl`, or `openViewer`'s [`session_viewer_url`]. Credentials
@@ -57,10 +58,6 @@ const PARAMS: &str = "params must be an object of the documented options";
 const MAX_WINDOW_FEATURES_LEN: usize = 1024;
 /// Longest agent name, e-mail or phone passed on to the viewer.
 const MAX_AGENT_FIELD_LEN: usize = 256;
-/// The fields of `params` the module reads, in one call: these, then [`VIEWER_PARAMS`] from
-/// [`FIRST_VIEWER_PARAM`] on.
-const OPTION_FIELDS: &str = "windowName windowFeatures iframe reuse wait agentVideo name email phone";
-const FIRST_VIEWER_PARAM: usize = 4;
 
 /// Where and how to open the viewer: `params` of `joinSession`, `openViewer`, `openAgentJoinURL`.
 pub struct OpenOptions {
@@ -161,15 +158,17 @@ pub fn reuse(key: &str, options: &OpenOptions) -> Option<JsValue> {
 fn open(mut target: ViewerTarget, options: &OpenOptions) -> Result<JsValue, AgentError> {
     target.add_params(&options.viewer_params);
     let post = with_agent(|agent| agent.post_parameters);
+    // Only the form the viewer is loaded by is built.
+    let (url, body) = if post { (String::new(), target.post_body()) } else { (target.get_url(), String::new()) };
     let window = load_viewer(
         options.frame.as_ref().unwrap_or(&JsValue::NULL),
         options.waiting.as_ref().unwrap_or(&JsValue::NULL),
         &options.window_name,
         &options.window_features,
         post,
-        &target.get_url(),
+        &url,
         target.post_action(),
-        &target.post_body(),
+        &body,
     );
     if !js::is_object_like(&window) {
         let (event, error) = match options.frame {
@@ -282,10 +281,14 @@ pub fn finish(id: u32, close_it: bool) {
     drop(idle_watcher);
     let Some(viewer) = viewer else { return };
     if close_it {
-        let _ = match &viewer.frame {
-            Some(frame) => Ok(JsValue::from(js::try_set_str(frame, "src", "about:blank"))),
-            None => js::call_method(&viewer.window, "close"),
-        };
+        match &viewer.frame {
+            Some(frame) => {
+                js::try_set_str(frame, "src", "about:blank");
+            }
+            None => {
+                let _ = js::call_method(&viewer.window, "close");
+            }
+        }
     }
     fire(VIEWER_CLOSED, &js::agent_event());
 }
