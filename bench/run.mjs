@@ -109,11 +109,9 @@ function printSize(size) {
   const row = (name, r) => `  ${name.padEnd(24)}${String(r.raw).padStart(9)}${String(r.gzip).padStart(9)}${String(r.brotli).padStart(9)}`;
   for (const part of [size.script, size.npm]) {
     console.log(`\n${part.dir}${''.padEnd(24 - part.dir.length)}      raw     gzip   brotli`);
-    for (const file of part.files) if (!part.later.includes(file)) console.log(row(file.name, file));
+    for (const file of part.files) console.log(row(file.name, file));
     console.log(row('total', part.total));
-    if (part.files.length - part.later.length !== 2) console.log(row('total .js + .wasm', part.code));
-    for (const file of part.later) console.log(row(file.name + ' *', file));
-    if (part.later.length) console.log('  * loaded on the first use of SAML sign-in, getLoginKey, inSession or diagnose; not in the total');
+    if (part.files.length !== 2) console.log(row('total .js + .wasm', part.code));
   }
   const { gzip, ratio } = size.production;
   console.log(`\n  script tag gzip total ${size.script.total.gzip} bytes vs the production script's ${gzip}: ${ratio.toFixed(2)}x`);

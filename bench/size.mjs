@@ -7,8 +7,6 @@ import { root } from './lib.mjs';
 
 /** The production agent script, gzip bytes (README.md, "Size"). */
 export const PRODUCTION_GZIP = 10_906;
-/** Loaded only on the first use of the calls beyond the reference (SAML, getLoginKey, inSession, diagnose). */
-export const ON_FIRST_USE = ['glance-agent-extras.js'];
 
 function sizes(dir) {
   const files = readdirSync(join(root, dir)).sort().map((name) => {
@@ -23,11 +21,7 @@ function sizes(dir) {
   const add = (rows) => rows.reduce((sum, row) => ({
     raw: sum.raw + row.raw, gzip: sum.gzip + row.gzip, brotli: sum.brotli + row.brotli,
   }), { raw: 0, gzip: 0, brotli: 0 });
-  const upfront = files.filter((file) => !ON_FIRST_USE.includes(file.name));
-  return {
-    dir, files, total: add(upfront), code: add(upfront.filter((file) => /\.(js|wasm)$/.test(file.name))),
-    later: files.filter((file) => ON_FIRST_USE.includes(file.name)),
-  };
+  return { dir, files, total: add(files), code: add(files.filter((file) => /\.(js|wasm)$/.test(file.name))) };
 }
 
 export function measureSize() {

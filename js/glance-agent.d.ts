@@ -43,8 +43,9 @@ export type SsoHint =
   | { idpusername: string };
 
 /**
- * Login keys that renew: `getLoginKey` is asked (one call at a time) when no key is held, when the
- * key expires within 60 s, and once more when the service refuses the key.
+ * Login keys that renew: `getLoginKey` is asked at once, then 60 s before each key expires (one call
+ * at a time), when a call finds no key or one that expires within 60 s, and once more when the service
+ * refuses the key (the call is then made again, unseen by listeners).
  */
 export interface RenewingCredentials {
   getLoginKey: () => Credentials | Promise<Credentials>;
@@ -159,6 +160,12 @@ export interface GlanceEventMap {
   iframeblocked: AgentEventBase;
   viewerOpened: AgentEventBase & { close: () => void };
   viewerClosed: AgentEventBase;
+  /**
+   * The browser cut a viewer window off from this page (the page is served with
+   * `Cross-Origin-Opener-Policy: same-origin`): it may still be open, but none of its events can reach
+   * the page, and its closing cannot be seen. Once per viewer, instead of `viewerClosed`.
+   */
+  viewerDetached: AgentEventBase & { reason: 'opener_severed' };
   authenticateSucceeded: AgentEventBase;
   authenticateFailed: AgentEventBase & { reason: string };
   connecting: { service: 'cobrowse' | 'screenshare'; [field: string]: unknown };
@@ -192,16 +199,23 @@ export interface GlanceAgent {
   /** Milliseconds one lookup request may take before it is aborted (default 10000). */
   requestTimeout: number;
 
-  /** Stores the credentials; throws `invalid_credentials` naming the bad field. */
-  authenticate(credentials: Credentials): void;
-  /** Keeps `getLoginKey` and asks it for keys when a call needs one. */
-  authenticate(credentials: RenewingCredentials): void;
+  /**
+   * Stores the credentials (the promise is already resolved); throws `invalid_credentials` naming the
+   * bad field, keeping the previous ones.
+   */
+  authenticate(credentials: Credentials): Promise<void>;
+  /**
+   * Keeps `getLoginKey` and asks it for a key at once; resolves when the first key is held, rejects
+   * (`authentication_failed`, `invalid_credentials`) if it cannot give one. Ignoring the promise is fine:
+   * a call that needs a key reports the failure too.
+   */
+  authenticate(credentials: RenewingCredentials): Promise<void>;
   /**
    * SAML sign-in through the identity provider; resolves once signed in (`authenticateSucceeded`),
    * rejects `authentication_failed` (`authenticateFailed`), after about 12 s without an answer.
    */
   authenticate(credentials: SsoHint): Promise<void>;
-  /** Forgets the credentials. */
+  /** Forgets the credentials, stops `getLoginKey` renewals and ends a SAML sign-in under way. */
   logout(): void;
   /** Looks a session up; with `wait` (default) polls for about 45 s. Resolves `{}` when not found and not waiting. */
   lookupSession(sessionkey: string | number, wait?: boolean | LookupOptions): Promise<LookupResult | NotFound>;

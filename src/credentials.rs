@@ -1,24 +1,26 @@
-//! The agent's credentials (PROTOCOL.md section 1): checked for shape when stored, for expiry when used.
-//! Only the service can check a login key's signature.
+//! The agent's credentials (PROTOCOL.md section 1): checked for shape when stored, for expiry when used;
+//! the SAML sign-in hints and answer; when a renewing key is asked for again. Only the service can
+//! check a login key's signature.
 
-use alloc::string::String;
-
-use crate::encoding::{decimal, parse_decimal, safe_integer};
 use crate::error::AgentError;
-use crate::no_panic::split_once_byte;
 
 /// Characters in a login key signature: base64url of an HMAC-SHA256, no padding.
 pub const SIGNATURE_LEN: usize = 43;
 /// Longest `partneruserid` accepted.
 pub const MAX_PARTNER_USER_ID_LEN: usize = 1024;
+/// Largest integer a JavaScript number holds exactly.
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+/// A renewing login key is asked for again this long before it expires, so a call (a join inside
+/// the agent's click above all) rarely waits for one.
+pub const RENEW_BEFORE_S: u64 = 60;
 
 /// `partnerid` as the page gave it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum PartnerIdInput<'a> {
+#[derive(Debug, Clone, PartialEq)]
+pub enum PartnerIdInput {
     /// A JavaScript number.
     Number(f64),
     /// A string, expected to hold decimal digits.
-    Text(&'a str),
+    Text(String),
     /// Absent, `null`, or of another type.
     Invalid,
 }
@@ -34,13 +36,12 @@ impl LoginKey {
     /// Checks the shape: version 1, a decimal Unix time, a 43-character base64url signature.
     pub fn parse(text: String) -> Result<LoginKey, AgentError> {
         const WHY: &str = "loginkey must look like $1$<expires>$<43 base64url characters>";
-        let (expires, signature) =
-            text.as_str().strip_prefix("$1$").and_then(|rest| split_once_byte(rest, b'$')).unzip();
+        let (expires, signature) = text.strip_prefix("$1$").and_then(|rest| rest.split_once('$')).unzip();
         let signature_ok = signature.is_some_and(|signature| {
             signature.len() == SIGNATURE_LEN
                 && signature.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         });
-        match expires.and_then(parse_decimal) {
+        match expires.and_then(parse_digits) {
             Some(expires) if signature_ok => Ok(LoginKey { text, expires }),
             _ => Err(AgentError::InvalidCredentials(WHY)),
         }
@@ -54,6 +55,17 @@ impl LoginKey {
     /// A key is valid while `now < expires`.
     pub fn is_expired_at(&self, now_seconds: u64) -> bool {
         now_seconds >= self.expires
+    }
+
+    /// Whether a renewing key should be asked for again before a call sends this one.
+    pub fn is_due_for_renewal_at(&self, now_seconds: u64) -> bool {
+        now_seconds.saturating_add(RENEW_BEFORE_S) >= self.expires
+    }
+
+    /// Milliseconds from `now` until the renewal ahead of expiry; `None` for a key already due.
+    pub fn renewal_in_ms(&self, now_seconds: u64) -> Option<u64> {
+        let due = self.expires.checked_sub(RENEW_BEFORE_S)?;
+        due.checked_sub(now_seconds).filter(|&seconds| seconds > 0).map(|seconds| seconds.saturating_mul(1000))
     }
 
     /// The key as sent to the service.
@@ -74,7 +86,7 @@ impl Credentials {
     /// Validates each field; the error names the first bad one.
     pub fn new(
         login_key: Option<String>,
-        partner_id: PartnerIdInput<'_>,
+        partner_id: PartnerIdInput,
         partner_user_id: Option<String>,
     ) -> Result<Credentials, AgentError> {
         let login_key = LoginKey::parse(login_key.unwrap_or_default())?;
@@ -109,26 +121,84 @@ impl Credentials {
             ("loginkey", self.login_key.as_str()),
         ]
     }
+
+    /// Whether these are the same agent's (same group and id), whatever the key.
+    pub fn same_agent(&self, other: &Credentials) -> bool {
+        self.partner_id == other.partner_id && self.partner_user_id == other.partner_user_id
+    }
+}
+
+/// The decimal digits of a whole number, and nothing else (no sign, no space).
+fn parse_digits(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// A JavaScript number that is a whole number a double holds exactly, from 0 up.
+pub fn safe_integer(n: f64) -> Option<u64> {
+    (n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= MAX_SAFE_INTEGER as f64).then_some(n as u64)
 }
 
 /// A positive integer, given as a number or a string of digits.
-fn parse_partner_id(input: PartnerIdInput<'_>) -> Result<String, AgentError> {
+fn parse_partner_id(input: PartnerIdInput) -> Result<String, AgentError> {
     let invalid = AgentError::InvalidCredentials("partnerid must be a positive integer");
     let value = match input {
-        PartnerIdInput::Number(n) => safe_integer(n).filter(|&n| n >= 1).ok_or(invalid)?,
+        PartnerIdInput::Number(n) => safe_integer(n),
         PartnerIdInput::Text(text) => {
-            let text = text.trim_ascii();
-            parse_decimal(text).filter(|&n| text.len() <= 16 && n >= 1).ok_or(invalid)?
+            let text = text.trim();
+            parse_digits(text).filter(|_| text.len() <= 16)
         }
-        _ => return Err(invalid),
+        PartnerIdInput::Invalid => None,
     };
-    Ok(decimal(value))
+    value.filter(|&n| n >= 1).map(|n| n.to_string()).ok_or(invalid)
+}
+
+/// The identity-provider hints `authenticate` takes instead of a login key (PROTOCOL.md section 1).
+pub const SSO_HINTS: [&str; 4] = ["idpid", "idpname", "idptoken", "idpusername"];
+/// Longest identity-provider hint value sent (it goes in a URL).
+pub const MAX_HINT_LEN: usize = 256;
+
+/// One identity-provider hint: which one, and its value as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoHint {
+    /// One of [`SSO_HINTS`].
+    pub name: &'static str,
+    /// The value, as text.
+    pub value: String,
+}
+
+impl SsoHint {
+    /// A hint's value: text, or a whole number (an `idpid`), at most [`MAX_HINT_LEN`] characters.
+    pub fn new(name: &'static str, value: Option<String>) -> Result<SsoHint, AgentError> {
+        const WHY: &str = "an identity-provider hint must be a string (or number) of at most 256 characters";
+        match value {
+            Some(value) if !value.is_empty() && value.chars().count() <= MAX_HINT_LEN => Ok(SsoHint { name, value }),
+            _ => Err(AgentError::InvalidCredentials(WHY)),
+        }
+    }
+}
+
+/// The credentials in a SAML sign-in page's `loginKey`: `partnerid=<pid>&partneruserid=<puid>~<loginkey>`.
+pub fn sso_credentials(login_key: &str) -> Result<Credentials, AgentError> {
+    let (fields, key) =
+        login_key.rsplit_once('~').ok_or(AgentError::InvalidCredentials("the sign-in page sent no login key"))?;
+    let mut partner_id = PartnerIdInput::Invalid;
+    let mut partner_user_id = None;
+    for (name, value) in form_urlencoded::parse(fields.as_bytes()) {
+        match &*name {
+            "partnerid" => partner_id = PartnerIdInput::Text(value.into_owned()),
+            "partneruserid" => partner_user_id = Some(value.into_owned()),
+            _ => {}
+        }
+    }
+    Credentials::new(Some(key.to_owned()), partner_id, partner_user_id)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::prelude::rust_2021::*;
 
     const SIGNATURE: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO-_";
 
@@ -137,7 +207,7 @@ mod tests {
     }
 
     fn field_error(result: Result<Credentials, AgentError>) -> String {
-        result.expect_err("should be refused").message()
+        result.expect_err("should be refused").to_string()
     }
 
     #[test]
@@ -152,18 +222,28 @@ mod tests {
     }
 
     #[test]
+    fn renewal_is_due_a_minute_before_expiry() {
+        let login_key = LoginKey::parse(key("1000")).unwrap();
+        assert!(!login_key.is_due_for_renewal_at(939));
+        assert!(login_key.is_due_for_renewal_at(940));
+        assert_eq!(login_key.renewal_in_ms(900), Some(40_000));
+        assert_eq!(login_key.renewal_in_ms(940), None);
+        assert_eq!(LoginKey::parse(key("30")).unwrap().renewal_in_ms(0), None, "shorter than the lead: due at once");
+    }
+
+    #[test]
     fn malformed_keys_are_refused() {
         for bad in [
             String::new(),
             "1700000000".to_owned(),
             ["$2$1700000000$", SIGNATURE].concat(),
             ["$1$$", SIGNATURE].concat(),
+            ["$1$+1700000000$", SIGNATURE].concat(),
             ["$1$17000x0000$", SIGNATURE].concat(),
             ["$1$99999999999999999999$", SIGNATURE].concat(),
             key("1700000000") + "A",
             ["$1$1700000000$", &SIGNATURE[1..]].concat(),
             ["$1$1700000000$", &SIGNATURE[1..], "="].concat(),
-            ["$1$1700000000$", &SIGNATURE[1..], "+"].concat(),
             ["$1$1700000000$", &SIGNATURE[1..], "é"].concat(),
         ] {
             assert_eq!(LoginKey::parse(bad.clone()).map_err(|e| e.code()), Err("invalid_credentials"), "{bad}");
@@ -176,8 +256,8 @@ mod tests {
         let with =
             |pid| Credentials::new(Some(key.clone()), pid, Some("agent 7".into())).map(|c| c.partner_id().to_owned());
         assert_eq!(with(PartnerIdInput::Number(20541.0)).as_deref(), Ok("20541"));
-        assert_eq!(with(PartnerIdInput::Text("20541")).as_deref(), Ok("20541"));
-        assert_eq!(with(PartnerIdInput::Text(" 007 ")).as_deref(), Ok("7"));
+        assert_eq!(with(PartnerIdInput::Text("20541".into())).as_deref(), Ok("20541"));
+        assert_eq!(with(PartnerIdInput::Text(" 007 ".into())).as_deref(), Ok("7"));
         assert_eq!(with(PartnerIdInput::Number(9_007_199_254_740_991.0)).as_deref(), Ok("9007199254740991"));
         for bad in [
             PartnerIdInput::Number(0.0),
@@ -186,12 +266,13 @@ mod tests {
             PartnerIdInput::Number(f64::NAN),
             PartnerIdInput::Number(f64::INFINITY),
             PartnerIdInput::Number(1e17),
-            PartnerIdInput::Text(""),
-            PartnerIdInput::Text("0"),
-            PartnerIdInput::Text("12a"),
-            PartnerIdInput::Text("-4"),
-            PartnerIdInput::Text("1e3"),
-            PartnerIdInput::Text("12345678901234567"),
+            PartnerIdInput::Text(String::new()),
+            PartnerIdInput::Text("0".into()),
+            PartnerIdInput::Text("12a".into()),
+            PartnerIdInput::Text("-4".into()),
+            PartnerIdInput::Text("+4".into()),
+            PartnerIdInput::Text("1e3".into()),
+            PartnerIdInput::Text("12345678901234567".into()),
             PartnerIdInput::Invalid,
         ] {
             assert_eq!(
@@ -204,18 +285,48 @@ mod tests {
     #[test]
     fn each_bad_field_is_named() {
         let key = key("1700000000");
-        let pid = PartnerIdInput::Number(1.0);
-        assert!(field_error(Credentials::new(None, pid, Some("a".into()))).contains("loginkey"));
-        assert!(field_error(Credentials::new(Some(key.clone()), pid, Some("".into()))).contains("partneruserid"));
-        assert!(field_error(Credentials::new(Some(key.clone()), pid, None)).contains("partneruserid"));
+        let pid = || PartnerIdInput::Number(1.0);
+        assert!(field_error(Credentials::new(None, pid(), Some("a".into()))).contains("loginkey"));
+        assert!(field_error(Credentials::new(Some(key.clone()), pid(), Some("".into()))).contains("partneruserid"));
+        assert!(field_error(Credentials::new(Some(key.clone()), pid(), None)).contains("partneruserid"));
         let huge = "x".repeat(MAX_PARTNER_USER_ID_LEN + 1);
-        assert!(field_error(Credentials::new(Some(key.clone()), pid, Some(huge))).contains("partneruserid"));
+        assert!(field_error(Credentials::new(Some(key.clone()), pid(), Some(huge))).contains("partneruserid"));
     }
 
     #[test]
     fn fields_keep_the_partner_user_id_verbatim() {
         let key = key("1700000000");
-        let creds = Credentials::new(Some(key.clone()), PartnerIdInput::Text("72"), Some(" a&b=c ".into())).unwrap();
+        let creds =
+            Credentials::new(Some(key.clone()), PartnerIdInput::Text("72".into()), Some(" a&b=c ".into())).unwrap();
         assert_eq!(creds.fields(), [("partnerid", "72"), ("partneruserid", " a&b=c "), ("loginkey", key.as_str())]);
+    }
+
+    #[test]
+    fn the_sign_in_answer_unpacks_into_credentials() {
+        let answer = ["partnerid=20541&partneruserid=jo%20agent%7E1~", &key("1700000000")].concat();
+        let creds = sso_credentials(&answer).unwrap();
+        assert_eq!((creds.partner_id(), creds.partner_user_id()), ("20541", "jo agent~1"));
+        assert_eq!(creds.login_key().expires(), 1_700_000_000);
+        for bad in ["", "partnerid=1&partneruserid=x", "partnerid=1~$1$5$x", "partneruserid=x~"] {
+            assert_eq!(sso_credentials(bad).map_err(|e| e.code()), Err("invalid_credentials"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn hints_are_bounded_non_empty_text() {
+        assert_eq!(SsoHint::new("idpid", Some("7".into())).unwrap().value, "7");
+        assert!(SsoHint::new("idpname", Some("é".repeat(MAX_HINT_LEN))).is_ok());
+        for bad in [None, Some(String::new()), Some("x".repeat(MAX_HINT_LEN + 1))] {
+            assert_eq!(SsoHint::new("idpname", bad).map_err(|e| e.code()), Err("invalid_credentials"));
+        }
+    }
+
+    #[test]
+    fn safe_integers_are_whole_and_exact() {
+        assert_eq!(safe_integer(4400.0), Some(4400));
+        assert_eq!(safe_integer(MAX_SAFE_INTEGER as f64), Some(MAX_SAFE_INTEGER));
+        for bad in [-1.0, 1.5, f64::NAN, f64::INFINITY, 1e300, -0.5] {
+            assert_eq!(safe_integer(bad), None, "{bad}");
+        }
     }
 }

@@ -1,46 +1,63 @@
-//! One error type for every call. Each variant has a stable `code` that the boundary copies onto the
-//! JavaScript `Error` it throws or rejects with, so pages can branch on `err.code`.
-
-use alloc::borrow::ToOwned;
-use alloc::string::String;
+//! One error type for every call. Each variant has a stable `code`; the boundary turns it into the
+//! JavaScript `Error` a call throws or rejects with (with that `code`), in one place
+//! (`browser::js::to_error`), so pages can branch on `err.code`.
 
 use thiserror::Error;
 
-/// Longest `reason` (in bytes) kept from a service answer; a runaway error page must not flood the console.
-pub const MAX_REASON_BYTES: usize = 2000;
+/// Longest `reason` (in characters) kept from a service answer or a thrown message: a runaway error
+/// page must not flood an event payload or the console.
+pub const MAX_REASON_CHARS: usize = 2000;
 
-/// Why a call failed.
-///
-/// `Display` (via thiserror) serves native code and tests; the wasm boundary uses [`AgentError::message`],
-/// which builds the same text without `core::fmt`, to keep the module small.
+/// Why a call failed. The text of each variant is the message pages see.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{}", self.message())]
 pub enum AgentError {
     /// `authenticate` got something that is not a well-formed set of credentials; says which field.
+    #[error("invalid credentials: {0}")]
     InvalidCredentials(&'static str),
-    /// A lookup or join was asked for before `authenticate`.
+    /// A call that needs credentials was made before `authenticate`.
+    #[error("call GLANCE.Agent.authenticate() with a login key first")]
     NotAuthenticated,
     /// The stored login key's expiry time has passed.
+    #[error("the login key has expired; authenticate with a new one")]
     LoginKeyExpired,
-    /// An argument has the wrong type or shape; says which.
+    /// An argument has the wrong type or shape; says which and what it must be.
+    #[error("{0}")]
     InvalidArgument(&'static str),
     /// A viewer URL that is not `http:` or `https:`.
+    #[error("the viewer URL must be http: or https:")]
     InvalidUrl,
     /// `joinSession` with `wait: false` found no running session.
+    #[error("no session with this key is running")]
     NotFound,
-    /// The lookup was canceled by `cancelLookup` or its `cancel` function.
+    /// The call was canceled: `cancelLookup`, a `cancel` function, its `signal`, or a later call that
+    /// replaced it.
+    #[error("the call was canceled")]
     Canceled,
-    /// No session started within the lookup window (12 attempts, about 45 s).
-    TimedOut,
-    /// The service answered with an error (bad credentials, a non-XML or unexpected document, HTTP 4xx).
+    /// Nothing came within the time the call allows; says what was awaited.
+    #[error("{0}")]
+    TimedOut(&'static str),
+    /// The service refused (an error document, a non-XML answer, HTTP 4xx); the reason is its answer.
+    #[error("the Glance service refused the request: {0}")]
     ServiceError(String),
     /// The service could not be reached (network error, HTTP 5xx, request timeout).
+    #[error("the Glance service could not be reached: {0}")]
     ServiceUnavailable(String),
     /// The browser refused to open the viewer window.
+    #[error("the browser blocked the viewer window; allow popups for this page")]
     PopupBlocked,
     /// The viewer could not be loaded in the given iframe.
+    #[error("the viewer could not load in the iframe")]
     IframeBlocked,
+    /// A SAML sign-in was refused or got no answer, or `getLoginKey` failed; the reason says why.
+    #[error("the agent could not be signed in: {0}")]
+    AuthenticationFailed(String),
+    /// The WebAssembly module could not be loaded (raised by the loader; see `surface`).
+    #[error("GLANCE.Agent could not load")]
+    LoadFailed,
 }
+
+/// `reason` of a lookup that timed out, as production sends it.
+pub const TIMED_OUT_REASON: &str = "timedout";
 
 impl AgentError {
     /// The stable machine-readable code, e.g. `"canceled"`.
@@ -53,59 +70,50 @@ impl AgentError {
             Self::InvalidUrl => "invalid_url",
             Self::NotFound => "not_found",
             Self::Canceled => "canceled",
-            Self::TimedOut => "timedout",
+            Self::TimedOut(_) => "timedout",
             Self::ServiceError(_) => "service_error",
             Self::ServiceUnavailable(_) => "service_unavailable",
             Self::PopupBlocked => "popup_blocked",
             Self::IframeBlocked => "iframe_blocked",
+            Self::AuthenticationFailed(_) => "authentication_failed",
+            Self::LoadFailed => "load_failed",
         }
     }
 
-    /// The `reason` that a `lookupFailed` event carries for this failure.
+    /// The `reason` an event (`lookupFailed`, `authenticateFailed`) and the `Error` carry: the
+    /// service's or provider's own words where there are some, else the code.
     pub fn reason(&self) -> &str {
         match self {
-            Self::ServiceError(reason) | Self::ServiceUnavailable(reason) => reason,
+            Self::ServiceError(reason) | Self::ServiceUnavailable(reason) | Self::AuthenticationFailed(reason) => {
+                reason
+            }
+            Self::TimedOut(_) => TIMED_OUT_REASON,
             other => other.code(),
         }
     }
 
-    /// A sentence for people: what went wrong and, where it helps, what to do.
-    pub fn message(&self) -> String {
-        let (head, detail): (&str, &str) = match self {
-            Self::InvalidCredentials(field) => ("invalid credentials: ", field),
-            Self::NotAuthenticated => ("call GLANCE.Agent.authenticate() with a login key first", ""),
-            Self::LoginKeyExpired => ("the login key has expired; authenticate with a new one", ""),
-            Self::InvalidArgument(what) => (what, ""),
-            Self::InvalidUrl => ("the viewer URL must be http: or https:", ""),
-            Self::NotFound => ("no session with this key is running", ""),
-            Self::Canceled => ("the lookup was canceled", ""),
-            Self::TimedOut => ("no session with this key started within 45 seconds", ""),
-            Self::ServiceError(reason) => ("the Glance service refused the lookup: ", reason),
-            Self::ServiceUnavailable(reason) => ("the Glance service could not be reached: ", reason),
-            Self::PopupBlocked => ("the browser blocked the viewer window; allow popups for this page", ""),
-            Self::IframeBlocked => ("the viewer could not load in the iframe", ""),
-        };
-        let mut text = String::with_capacity(head.len() + detail.len());
-        text.push_str(head);
-        text.push_str(detail);
-        text
+    /// Whether the `Error` carries a `reason` of its own (the failures that come from the service).
+    pub fn has_reason(&self) -> bool {
+        matches!(
+            self,
+            Self::ServiceError(_) | Self::ServiceUnavailable(_) | Self::AuthenticationFailed(_) | Self::TimedOut(_)
+        )
     }
 }
 
-/// Trims a service's answer to something fit for an event payload and an error message.
+/// Trims a service's answer or a thrown message to something fit for an event payload and an error
+/// message: surrounding whitespace dropped, at most [`MAX_REASON_CHARS`] characters.
 pub fn shorten_reason(text: &str) -> String {
-    let text = text.trim_ascii();
-    let mut cut = text.len().min(MAX_REASON_BYTES);
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
+    let text = text.trim();
+    match text.char_indices().nth(MAX_REASON_CHARS) {
+        Some((cut, _)) => text.get(..cut).unwrap_or(text).trim_end().to_owned(),
+        None => text.to_owned(),
     }
-    text.get(..cut).unwrap_or_default().to_owned()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::prelude::rust_2021::*;
 
     #[test]
     fn codes_are_stable_and_distinct() {
@@ -117,11 +125,13 @@ mod tests {
             AgentError::InvalidUrl,
             AgentError::NotFound,
             AgentError::Canceled,
-            AgentError::TimedOut,
+            AgentError::TimedOut("x"),
             AgentError::ServiceError("x".into()),
             AgentError::ServiceUnavailable("x".into()),
             AgentError::PopupBlocked,
             AgentError::IframeBlocked,
+            AgentError::AuthenticationFailed("x".into()),
+            AgentError::LoadFailed,
         ];
         let codes: Vec<&str> = all.iter().map(AgentError::code).collect();
         assert_eq!(
@@ -139,29 +149,34 @@ mod tests {
                 "service_unavailable",
                 "popup_blocked",
                 "iframe_blocked",
+                "authentication_failed",
+                "load_failed",
             ]
         );
     }
 
     #[test]
-    fn message_matches_display_and_names_the_field() {
+    fn messages_name_the_field_and_carry_the_reason() {
         let error = AgentError::InvalidCredentials("partnerid must be a positive integer");
-        assert_eq!(error.message(), "invalid credentials: partnerid must be a positive integer");
-        assert_eq!(error.to_string(), error.message());
+        assert_eq!(error.to_string(), "invalid credentials: partnerid must be a positive integer");
+        let refused = AgentError::ServiceError("<Error>Login key invalid</Error>".into());
+        assert_eq!(refused.to_string(), "the Glance service refused the request: <Error>Login key invalid</Error>");
     }
 
     #[test]
     fn reason_is_the_service_text_or_the_code() {
         assert_eq!(AgentError::ServiceError("Invalid login key".into()).reason(), "Invalid login key");
-        assert_eq!(AgentError::TimedOut.reason(), "timedout");
+        assert_eq!(AgentError::TimedOut("x").reason(), "timedout");
         assert_eq!(AgentError::LoginKeyExpired.reason(), "loginkey_expired");
+        assert!(AgentError::AuthenticationFailed("no".into()).has_reason());
+        assert!(!AgentError::Canceled.has_reason());
     }
 
     #[test]
-    fn long_reasons_are_cut_on_a_char_boundary() {
-        let long = ["x", &"é".repeat(MAX_REASON_BYTES)].concat();
+    fn long_reasons_are_cut_at_a_character_count() {
+        let long = ["x", &"é".repeat(MAX_REASON_CHARS)].concat();
         let short = shorten_reason(&long);
-        assert_eq!(short.len(), MAX_REASON_BYTES - 1, "the last 'é' would straddle the limit");
+        assert_eq!(short.chars().count(), MAX_REASON_CHARS);
         assert!(long.starts_with(&short));
         assert_eq!(shorten_reason("  kept whole \n"), "kept whole");
     }

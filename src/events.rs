@@ -3,12 +3,7 @@
 //! The registry is generic over the handler type so its rules are tested natively; the browser stores
 //! JavaScript functions in it, compared by identity (`===`).
 
-use alloc::borrow::ToOwned;
-use alloc::string::String;
-use alloc::vec::Vec;
-
 use crate::error::AgentError;
-use crate::no_panic::remove_at;
 
 /// `service` of the events the library fires itself.
 pub const AGENT_SERVICE: &str = "agent";
@@ -29,6 +24,14 @@ pub const IFRAME_BLOCKED: &str = "iframeblocked";
 pub const VIEWER_OPENED: &str = "viewerOpened";
 /// A viewer closed, whoever closed it; once per viewer.
 pub const VIEWER_CLOSED: &str = "viewerClosed";
+
+/// A viewer window this library can no longer reach although it is still open: the browser severed it
+/// from the console (`Cross-Origin-Opener-Policy`), so none of its events can arrive; once per viewer.
+pub const VIEWER_DETACHED: &str = "viewerDetached";
+/// A SAML sign-in stored the agent's credentials.
+pub const AUTHENTICATE_SUCCEEDED: &str = "authenticateSucceeded";
+/// A SAML sign-in was refused, superseded or got no answer: `{service, reason}`.
+pub const AUTHENTICATE_FAILED: &str = "authenticateFailed";
 
 /// A viewer's session ended (cobrowse and screenshare send it).
 pub const SESSION_ENDED: &str = "sessionEnded";
@@ -121,8 +124,9 @@ impl<H: PartialEq + Clone> Listeners<H> {
 
     /// Removes `handler` from `name` (every event for `None`); false if it was not there.
     pub fn remove(&mut self, name: Option<&str>, handler: &H) -> bool {
-        let at = self.position(name, handler);
-        at.and_then(|at| remove_at(&mut self.all, at)).is_some()
+        let Some(at) = self.position(name, handler) else { return false };
+        self.all.remove(at);
+        true
     }
 
     fn position(&self, name: Option<&str>, handler: &H) -> Option<usize> {
@@ -162,7 +166,6 @@ impl<H: PartialEq + Clone> Listeners<H> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::prelude::rust_2021::*;
 
     fn handlers(listeners: &Listeners<&'static str>, name: &str) -> Vec<&'static str> {
         listeners.for_event(name).iter().map(|l| *l.handler()).collect()

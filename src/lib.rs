@@ -1,46 +1,37 @@
 //! glance-agent: the Glance Browser Agent API (`window.GLANCE.Agent`) in Rust, compiled to WebAssembly.
 //!
-//! The crate has two layers:
-//! - a pure core ([`credentials`], [`schedule`], [`protocol`], [`events`], [`url`], [`encoding`],
-//!   [`error`], [`no_panic`]) with no browser dependency, tested natively with `cargo test`;
-//! - the browser glue (`browser`, wasm32 only): lookups with `fetch`, the viewer window or iframe, the
-//!   `message` intake and the event dispatch, exported to JavaScript through `#[wasm_bindgen]`.
+//! Two layers:
+//! - a pure core with no browser dependency, tested natively with `cargo test`: [`credentials`],
+//!   [`settings`], [`schedule`], [`protocol`] (with [`xml`]), [`url`], [`events`], [`diagnose`],
+//!   [`surface`] and [`error`];
+//! - the browser layer (`browser`, wasm32 only): the `#[wasm_bindgen]` boundary, the agent state, and
+//!   one task per lookup, sign-in or viewer, over `fetch`, timers, windows, frames and messages.
 //!
-//! The JavaScript shim in `js/` installs the exports as `window.GLANCE.Agent`.
+//! The JavaScript in `js/` loads the module, queues calls made before it is ready, and installs it as
+//! `window.GLANCE.Agent`; every rule and all state are here. See `docs/DESIGN.md`.
 //!
-//! The shipped module is `no_std`: std on wasm32 brings its panic machinery and `core::fmt` (about
-//! 25 KB), so the crate uses `core` and `alloc` only, and on wasm32 a panic is a bare trap. Nothing a
-//! page or the network sends may reach one: the code avoids `unwrap`, indexing and slicing that can fail.
-#![no_std]
+//! Nothing a page or the network sends may reach a panic: the module would trap for good. The code
+//! avoids `unwrap`, `expect` and indexing on such input.
 #![deny(missing_docs)]
 
-extern crate alloc;
-// Native builds (the core's tests) and test builds of the module (feature `std`) link std.
-#[cfg(any(feature = "std", not(target_arch = "wasm32")))]
-extern crate std;
-
-pub mod allocator;
 pub mod credentials;
-pub mod encoding;
+pub mod diagnose;
 pub mod error;
 pub mod events;
-pub mod no_panic;
 pub mod protocol;
 pub mod schedule;
+pub mod settings;
+pub mod surface;
 pub mod url;
+pub mod xml;
 
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
 
 pub use error::AgentError;
 
-#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+/// The module's allocator: talc, a maintained allocator made for WebAssembly (2.6 KB gzip smaller than
+/// std's dlmalloc; see docs/DESIGN.md).
+#[cfg(target_arch = "wasm32")]
 #[global_allocator]
-static ALLOCATOR: allocator::SizeClassAllocator = allocator::SizeClassAllocator::new();
-
-/// A panic is a bug; it stops the module without formatting a message nobody would see.
-#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
-    core::arch::wasm32::unreachable()
-}
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

@@ -1,225 +1,293 @@
-//! What goes over the wire (PROTOCOL.md sections 2 and 3): the lookup request, how its answer is read,
-//! and the viewer's URL (GET) or form (POST).
+//! What goes over the wire to the Glance web server (PROTOCOL.md sections 2, 3 and 5): the form
+//! requests, how their answers are read, and the viewer's URL (GET) or form (POST).
 
-use alloc::borrow::ToOwned;
-use alloc::string::String;
-use alloc::vec::Vec;
+use serde::Serialize;
 
-use crate::credentials::Credentials;
-use crate::encoding::{encode_pairs, integer_text, parse_query, push_component, push_decimal};
+use crate::credentials::{safe_integer, Credentials, SsoHint};
 use crate::error::{shorten_reason, AgentError};
 use crate::events::AGENT_SERVICE;
-use crate::no_panic::find_byte;
 use crate::url::{HttpUrl, Webserver};
+use crate::xml::{XmlDocument, XmlElement};
 
-/// `GLANCE.Agent.webserver` until the page sets another.
-pub const DEFAULT_WEBSERVER: &str = "https://www.glance.net";
 /// The session lookup service, below the webserver.
 pub const LOOKUP_PATH: &str = "/services/SessionService.asmx/LookupPartnerSession2";
+/// The agent's sessions (section 5), below the webserver.
+pub const IN_SESSION_PATH: &str = "/services/SessionService.asmx/AgentInSession";
 /// The agent viewer page, below the webserver.
 pub const VIEWER_PATH: &str = "/agentjoin/AgentView.aspx";
-/// The agent's sessions (section 5).
-pub const IN_SESSION_PATH: &str = "/services/SessionService.asmx/AgentInSession";
+/// The content type of every form request: a CORS "simple request", no preflight.
+pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 /// The viewer window's default name.
 pub const DEFAULT_WINDOW_NAME: &str = "_blank";
 /// The viewer window's default features: 800×800, no location, menu, title, status or tool bars.
 pub const DEFAULT_WINDOW_FEATURES: &str =
     "location=no,menubar=0,titlebar=0,status=0,toolbar=0,height=800,width=800,top=10,left=10,scrollbars=1,resizable=1";
-/// Elements of a found session copied onto the lookup result, in this order.
-pub const RESULT_FIELDS: [&str; 11] = [
-    "id",
-    "ssnid",
-    "serverip",
-    "servername",
-    "personid",
-    "groupid",
-    "passcode",
-    "agentjoinurl",
-    "clientjoinurl",
-    "calltype",
-    "visitorversion",
-];
 /// Longest session key accepted.
 pub const MAX_SESSION_KEY_LEN: usize = 256;
-
 /// What a malformed session key is told.
 pub const SESSION_KEY_RULE: &str = "the session key must be 1 to 256 characters or a whole number";
 
 /// A session key as the agent typed it: surrounding whitespace dropped, then 1 to 256 printable characters.
 pub fn session_key(text: &str) -> Result<String, AgentError> {
-    let key = text.trim_ascii();
-    if key.is_empty() || key.len() > MAX_SESSION_KEY_LEN || key.bytes().any(|b| b < 0x20 || b == 0x7f) {
+    let key = text.trim();
+    if key.is_empty() || key.chars().count() > MAX_SESSION_KEY_LEN || key.chars().any(char::is_control) {
         return Err(AgentError::InvalidArgument(SESSION_KEY_RULE));
     }
     Ok(key.to_owned())
 }
 
-/// A session key given as a JavaScript number: a non-negative integer.
+/// A session key given as a JavaScript number: a whole number from 0.
 pub fn session_key_from_number(n: f64) -> Result<String, AgentError> {
-    integer_text(n).ok_or(AgentError::InvalidArgument(SESSION_KEY_RULE))
+    safe_integer(n).map(|n| n.to_string()).ok_or(AgentError::InvalidArgument(SESSION_KEY_RULE))
 }
 
-/// One `POST` to the lookup service.
+/// One form POST to the service: a lookup ([`LOOKUP_PATH`]) or `AgentInSession` ([`IN_SESSION_PATH`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LookupRequest {
-    /// `W` + [`LOOKUP_PATH`].
+pub struct FormRequest {
+    /// `W` + the path.
     pub url: String,
-    /// `partnerid=…&partneruserid=…&loginkey=…&ssnkey=…`, percent-encoded.
+    /// `partnerid=…&partneruserid=…&loginkey=…&ssnkey=…`, every value form-encoded.
     pub body: String,
 }
 
-impl LookupRequest {
-    /// The request to the service's `path` (from `W`) about `key` with `credentials`: a lookup
-    /// ([`LOOKUP_PATH`]) or `AgentInSession` ([`IN_SESSION_PATH`], where an empty key asks for every session).
-    pub fn new(path: &str, webserver: &Webserver, credentials: &Credentials, key: &str) -> LookupRequest {
-        let [pid, puid, login_key] = credentials.fields();
-        LookupRequest { url: webserver.join(path), body: encode_pairs([pid, puid, login_key, ("ssnkey", key)]) }
+impl FormRequest {
+    /// The request to the service's `path` about `key` with `credentials` (for `AgentInSession` an empty
+    /// key asks about every session).
+    pub fn new(path: &str, webserver: &Webserver, credentials: &Credentials, key: &str) -> FormRequest {
+        let mut body = form_urlencoded::Serializer::new(String::new());
+        body.extend_pairs(credentials.fields()).append_pair("ssnkey", key);
+        FormRequest { url: webserver.join(path), body: body.finish() }
     }
 }
 
-/// What `openViewer(key)` opens, as a join URL: `W/agentjoin/AgentView.aspx?SessionKey=<key>`.
-pub fn session_viewer_url(webserver: &Webserver, key: &str) -> String {
-    let mut url = webserver.join(VIEWER_PATH);
-    url.push_str("?SessionKey=");
-    push_component(&mut url, key);
-    url
+/// What one request learned from the service: its status and text, or why there was none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// An HTTP answer.
+    Answered {
+        /// HTTP status.
+        status: u16,
+        /// The body.
+        text: String,
+    },
+    /// No answer: a network error (its message), or the request timed out.
+    Unreachable(String),
 }
 
-/// The agent's viewer parameters (section 3), as `params` names them: the first [`VIEWER_FLAG_COUNT`]
-/// are flags, sent as `1` or `0`; the others are text stored on the viewer record.
-pub const VIEWER_PARAMS: [&str; 5] = ["wait", "agentVideo", "name", "email", "phone"];
-/// How many of [`VIEWER_PARAMS`] are flags.
-pub const VIEWER_FLAG_COUNT: usize = 2;
-/// The fields of `params` the module reads in one call (space-separated): where and how to open the
-/// viewer, then [`VIEWER_PARAMS`] from [`FIRST_VIEWER_PARAM`] on.
-pub const OPTION_FIELDS: &str = "windowName windowFeatures iframe reuse wait agentVideo name email phone";
-/// Where [`VIEWER_PARAMS`] start in [`OPTION_FIELDS`].
-pub const FIRST_VIEWER_PARAM: usize = 4;
+/// A request that did not get what it asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// Network error, request timeout, HTTP 5xx, 408 or 429: worth trying again later.
+    Transient(String),
+    /// An answer that may mean the credentials were refused: an XML error document, HTTP 401 or 403.
+    /// A renewing login key is asked for again and the request repeated once.
+    KeyRefused(String),
+    /// Any other refusal (a non-XML answer, HTTP 4xx): final.
+    Refused(String),
+}
 
-/// A parsed answer body, as far as the lookup needs it. The browser implements it with `DOMParser`.
-pub trait AnswerDocument {
-    /// False when the body was not XML.
-    fn is_xml(&self) -> bool;
-    /// The text of the first element with this local name, in any namespace.
-    fn element_text(&self, tag: &str) -> Option<String>;
+impl Failure {
+    /// The error a call that ends on this failure rejects with.
+    pub fn into_error(self) -> AgentError {
+        match self {
+            Failure::Transient(reason) => AgentError::ServiceUnavailable(reason),
+            Failure::KeyRefused(reason) | Failure::Refused(reason) => AgentError::ServiceError(reason),
+        }
+    }
+}
+
+/// The `reason` of a failed request: the answer's text, else `HTTP <status>`, else the network error.
+fn reason_of(text: &str, status: Option<u16>) -> String {
+    let reason = shorten_reason(text);
+    match status {
+        _ if !reason.is_empty() => reason,
+        Some(status) => format!("HTTP {status}"),
+        None => "network error".to_owned(),
+    }
+}
+
+/// An XML document from a 2xx answer, or the failure the answer is.
+pub fn read_document(reply: &Reply) -> Result<XmlDocument, Failure> {
+    match reply {
+        Reply::Unreachable(message) => Err(Failure::Transient(reason_of(message, None))),
+        Reply::Answered { status, text } if !(200..300).contains(status) => {
+            let reason = reason_of(text, Some(*status));
+            Err(match status {
+                500.. | 408 | 429 => Failure::Transient(reason),
+                401 | 403 => Failure::KeyRefused(reason),
+                _ => Failure::Refused(reason),
+            })
+        }
+        Reply::Answered { status, text } => {
+            XmlDocument::parse(text).ok_or_else(|| Failure::Refused(reason_of(text, Some(*status))))
+        }
+    }
+}
+
+/// A found session, as `lookupSession` resolves it and `lookupFound` carries it: the element texts of
+/// the service's answer (missing ones empty), plus `service: "agent"`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[allow(missing_docs)]
+pub struct LookupResult {
+    pub id: String,
+    pub ssnid: String,
+    pub serverip: String,
+    pub servername: String,
+    pub personid: String,
+    pub groupid: String,
+    pub passcode: String,
+    pub agentjoinurl: String,
+    pub clientjoinurl: String,
+    pub calltype: String,
+    pub visitorversion: String,
+    pub service: &'static str,
 }
 
 /// What one lookup attempt learned.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Answer {
-    /// The session is running: [`RESULT_FIELDS`] (missing ones empty), then `service: "agent"`.
-    Found(Vec<(&'static str, String)>),
+pub enum Lookup {
+    /// The session is running.
+    Found(Box<LookupResult>),
     /// The service knows no such session yet.
     NotFound,
-    /// Anything else. `transient` failures are retried while waiting; the others end the lookup.
-    Failed {
-        /// The response text, or the error's message where there is none.
-        reason: String,
-        /// Network error, request timeout, HTTP 5xx, 408 or 429.
-        transient: bool,
-    },
 }
 
-impl Answer {
-    /// A request that never got an answer: network error or timeout.
-    pub fn unreachable(message: &str) -> Answer {
-        let reason = shorten_reason(message);
-        let reason = if reason.is_empty() { "network error".to_owned() } else { reason };
-        Answer::Failed { reason, transient: true }
+/// Reads a `LookupPartnerSession2` reply: found when it names an `agentjoinurl`, not found when its
+/// `id` is `0`; any other document is an error document.
+pub fn read_lookup(reply: &Reply) -> Result<Lookup, Failure> {
+    let document = read_document(reply)?;
+    let field = |tag: &str| document.first_text(tag).map(str::trim).unwrap_or_default().to_owned();
+    let join_url = field("agentjoinurl");
+    if !join_url.is_empty() {
+        return Ok(Lookup::Found(Box::new(LookupResult {
+            id: field("id"),
+            ssnid: field("ssnid"),
+            serverip: field("serverip"),
+            servername: field("servername"),
+            personid: field("personid"),
+            groupid: field("groupid"),
+            passcode: field("passcode"),
+            agentjoinurl: join_url,
+            clientjoinurl: field("clientjoinurl"),
+            calltype: field("calltype"),
+            visitorversion: field("visitorversion"),
+            service: AGENT_SERVICE,
+        })));
     }
+    match document.first_text("id").map(str::trim) {
+        Some("0") => Ok(Lookup::NotFound),
+        _ => Err(Failure::KeyRefused(error_reason(&document, reply))),
+    }
+}
 
-    /// Reads an HTTP answer. `parse` is called only for a 2xx status.
-    pub fn from_response<D: AnswerDocument>(status: u16, body: &str, parse: impl FnOnce(&str) -> D) -> Answer {
-        if !(200..300).contains(&status) {
-            let transient = status >= 500 || status == 408 || status == 429;
-            let mut reason = shorten_reason(body);
-            if reason.is_empty() {
-                reason.push_str("HTTP ");
-                push_decimal(&mut reason, u64::from(status));
-            }
-            return Answer::Failed { reason, transient };
-        }
-        let document = parse(body);
-        let refused = || Answer::Failed { reason: shorten_reason(body), transient: false };
-        if !document.is_xml() {
-            return refused();
-        }
-        let has_join_url = document.element_text("agentjoinurl").is_some_and(|url| !url.trim_ascii().is_empty());
-        if has_join_url {
-            let mut fields: Vec<(&'static str, String)> = RESULT_FIELDS
-                .iter()
-                .map(|&tag| {
-                    (tag, document.element_text(tag).map(|text| text.trim_ascii().to_owned()).unwrap_or_default())
-                })
-                .collect();
-            fields.push(("service", AGENT_SERVICE.to_owned()));
-            return Answer::Found(fields);
-        }
-        match document.element_text("id") {
-            Some(id) if id.trim_ascii() == "0" => Answer::NotFound,
-            _ => refused(),
-        }
+/// The reason of an error document: its text.
+fn error_reason(document: &XmlDocument, reply: &Reply) -> String {
+    match reply {
+        Reply::Answered { text, status } => reason_of(text, Some(*status)),
+        Reply::Unreachable(_) => reason_of(document.root().text(), None),
     }
+}
+
+/// One session the agent is in, as `AgentInSession` lists it (PROTOCOL.md section 5).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[allow(missing_docs, non_snake_case)]
+pub struct AgentSession {
+    pub id: String,
+    /// The session key.
+    pub passcode: String,
+    pub num: String,
+    pub disambiguateId: String,
+    pub servername: String,
+}
+
+/// Reads an `AgentInSession` reply: one [`AgentSession`] per `session2` element. A document with an
+/// `Error` element is an error document.
+pub fn read_sessions(reply: &Reply) -> Result<Vec<AgentSession>, Failure> {
+    let document = read_document(reply)?;
+    if document.root().name() == "Error" || document.first_text("Error").is_some() {
+        return Err(Failure::KeyRefused(error_reason(&document, reply)));
+    }
+    let field = |session: XmlElement<'_>, tag| session.child_text(tag).map(str::trim).unwrap_or_default().to_owned();
+    Ok(document
+        .root()
+        .descendants("session2")
+        .map(|session| AgentSession {
+            id: field(session, "id"),
+            passcode: field(session, "passcode"),
+            num: field(session, "num"),
+            disambiguateId: field(session, "disambiguateId"),
+            servername: field(session, "servername"),
+        })
+        .collect())
+}
+
+/// What `openViewer(key)` opens, as a join URL: `W/agentjoin/AgentView.aspx?SessionKey=<key>`.
+pub fn session_viewer_url(webserver: &Webserver, key: &str) -> String {
+    let query = form_urlencoded::Serializer::new(String::new()).append_pair("SessionKey", key).finish();
+    [&webserver.join(VIEWER_PATH), "?", &query].concat()
+}
+
+/// The SAML sign-in page, below the webserver (PROTOCOL.md section 1).
+pub const SIGN_IN_PATH: &str = "/account/getloginkey.aspx";
+/// How long the sign-in page has to answer.
+pub const SIGN_IN_TIMEOUT_MS: u32 = 12_000;
+
+/// The sign-in page for an identity-provider hint, in an iframe:
+/// `W/account/getloginkey.aspx?sso=1&mode=embedded&fmt=html&<hint>=<value>`.
+pub fn sign_in_url(webserver: &Webserver, hint: &SsoHint) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.extend_pairs([("sso", "1"), ("mode", "embedded"), ("fmt", "html"), (hint.name, hint.value.as_str())]);
+    [&webserver.join(SIGN_IN_PATH), "?", &query.finish()].concat()
 }
 
 /// Where the viewer goes and with which parameters; opened by GET (a URL) or POST (a form).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ViewerTarget {
-    /// The URL as given, without fragment.
+    /// The URL without its fragment.
     href: String,
     /// The URL without query and fragment: the form's `action`.
     action: String,
     fragment: String,
     /// The URL's own query parameters, decoded.
     query: Vec<(String, String)>,
-    /// Parameters the library adds: the session key, the credentials.
+    /// Parameters the library adds: the session key, the credentials, the agent's parameters.
     added: Vec<(&'static str, String)>,
     /// The URL is on the webserver's origin: only then does the agent's own data go with it.
     own_origin: bool,
 }
 
 impl ViewerTarget {
-    /// What `openAgentJoinURL(url)` opens. Only http(s) URLs; credentials are added only when the URL
-    /// is on the webserver's origin (a login key is never handed to another site) and not already there.
-    pub fn for_join_url(
-        webserver: &Webserver,
-        text: &str,
-        credentials: Option<&Credentials>,
-    ) -> Result<ViewerTarget, AgentError> {
-        ViewerTarget::for_url(webserver, HttpUrl::parse(text), credentials, parse_query)
-    }
-
-    /// [`ViewerTarget::for_join_url`] of a URL already parsed (`None`: it was not an http(s) URL), its
-    /// query decoded by `decode_query` ([`parse_query`]; the module lets the browser decode it).
-    pub fn for_url(
+    /// What `openAgentJoinURL(url)` opens (`None`: not an http(s) URL). Credentials are added only when
+    /// the URL is on the webserver's origin (a login key is never handed to another site) and not
+    /// already in it.
+    pub fn new(
         webserver: &Webserver,
         url: Option<HttpUrl>,
         credentials: Option<&Credentials>,
-        decode_query: impl FnOnce(&str) -> Vec<(String, String)>,
     ) -> Result<ViewerTarget, AgentError> {
         let url = url.ok_or(AgentError::InvalidUrl)?;
-        let query = decode_query(url.query());
-        let mut added = Vec::new();
+        let query: Vec<(String, String)> = form_urlencoded::parse(url.query().as_bytes()).into_owned().collect();
         let own_origin = url.origin() == webserver.origin();
-        if let Some(credentials) = credentials.filter(|_| own_origin) {
-            for (name, value) in credentials.fields() {
-                if !query.iter().any(|(given, _)| given.eq_ignore_ascii_case(name)) {
-                    added.push((name, value.to_owned()));
-                }
-            }
+        let mut target = ViewerTarget {
+            href: url.without_fragment(),
+            action: url.without_query(),
+            fragment: url.fragment().to_owned(),
+            query,
+            added: Vec::new(),
+            own_origin,
+        };
+        if let Some(credentials) = credentials {
+            target.add_params(credentials.fields().map(|(name, value)| (name, value.to_owned())));
         }
-        let fragment = url.fragment().to_owned();
-        let href = url.href();
-        let href = href.get(..href.len() - fragment.len()).unwrap_or_default().to_owned();
-        Ok(ViewerTarget { href, action: url.without_query(), fragment, query, added, own_origin })
+        Ok(target)
     }
 
-    /// Adds the agent's viewer parameters, except those the URL already has; none to a URL on another
-    /// origin than the webserver's (the agent's name, e-mail and phone are not for other sites).
-    pub fn add_params(&mut self, params: &[(&'static str, String)]) {
-        for (name, value) in params.iter().filter(|_| self.own_origin) {
+    /// Adds parameters, except those the URL already has (names compared ignoring case); none to a URL
+    /// on another origin than the webserver's (the agent's name, e-mail and phone are not for other sites).
+    pub fn add_params(&mut self, params: impl IntoIterator<Item = (&'static str, String)>) {
+        for (name, value) in params.into_iter().filter(|_| self.own_origin) {
             if !self.query.iter().any(|(given, _)| given.eq_ignore_ascii_case(name)) {
-                self.added.push((name, value.clone()));
+                self.added.push((name, value));
             }
         }
     }
@@ -227,15 +295,15 @@ impl ViewerTarget {
     /// The GET form: the URL with the added parameters appended to its query.
     pub fn get_url(&self) -> String {
         let mut url = self.href.clone();
-        for (name, value) in &self.added {
-            if find_byte(&url, |b| b == b'?').is_none() {
+        if !self.added.is_empty() {
+            if !url.contains('?') {
                 url.push('?');
             } else if !url.ends_with(['?', '&']) {
                 url.push('&');
             }
-            push_component(&mut url, name);
-            url.push('=');
-            push_component(&mut url, value);
+            let mut added = form_urlencoded::Serializer::new(String::new());
+            added.extend_pairs(self.added.iter().map(|(name, value)| (*name, value.as_str())));
+            url.push_str(&added.finish());
         }
         url.push_str(&self.fragment);
         url
@@ -246,22 +314,11 @@ impl ViewerTarget {
         &self.action
     }
 
-    /// The POST form's hidden fields as a form body (what the page's form helper takes apart).
-    pub fn post_body(&self) -> String {
-        let fields = self.post_fields();
-        encode_pairs(fields.iter().map(|(name, value)| (name.as_str(), value.as_str())))
-    }
-
     /// The POST form's hidden fields: the URL's query parameters, then the added ones; names upper-cased.
     pub fn post_fields(&self) -> Vec<(String, String)> {
-        let mut fields = Vec::with_capacity(self.query.len() + self.added.len());
-        for (name, value) in &self.query {
-            fields.push((name.to_ascii_uppercase(), value.clone()));
-        }
-        for (name, value) in &self.added {
-            fields.push((name.to_ascii_uppercase(), value.clone()));
-        }
-        fields
+        let query = self.query.iter().map(|(name, value)| (name.to_ascii_uppercase(), value.clone()));
+        let added = self.added.iter().map(|(name, value)| (name.to_ascii_uppercase(), value.clone()));
+        query.chain(added).collect()
     }
 }
 
@@ -269,142 +326,110 @@ impl ViewerTarget {
 mod tests {
     use super::*;
     use crate::credentials::PartnerIdInput;
-    use std::prelude::rust_2021::*;
+    use crate::url::tests::parsed;
 
     const KEY: &str = "$1$1700000000$abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO-_";
+    const FOUND: &str = "<?xml version=\"1.0\"?><SessionInfo xmlns=\"http://www.glance.net/\"><id>77</id>\
+        <ssnid>20541.4400.1</ssnid><passcode>4400</passcode>\
+        <agentjoinurl>https://www.glance.net/agentjoin/AgentView.aspx?x=1</agentjoinurl><calltype>C</calltype>\
+        </SessionInfo>";
 
     fn credentials() -> Credentials {
         Credentials::new(Some(KEY.into()), PartnerIdInput::Number(20541.0), Some("joe&co=1".into())).unwrap()
     }
 
     fn glance() -> Webserver {
-        Webserver::parse(DEFAULT_WEBSERVER).unwrap()
+        Webserver::GLANCE
+    }
+
+    fn ok(text: &str) -> Reply {
+        Reply::Answered { status: 200, text: text.into() }
+    }
+
+    fn status(status: u16, text: &str) -> Reply {
+        Reply::Answered { status, text: text.into() }
     }
 
     /// What `openViewer(key)` opens.
     fn for_session_key(key: &str, credentials: Option<&Credentials>) -> ViewerTarget {
-        ViewerTarget::for_join_url(&glance(), &session_viewer_url(&glance(), key), credentials).unwrap()
-    }
-
-    /// An XML document reduced to tag → text, or a body that was not XML.
-    struct FakeDocument(Option<Vec<(&'static str, &'static str)>>);
-
-    impl AnswerDocument for FakeDocument {
-        fn is_xml(&self) -> bool {
-            self.0.is_some()
-        }
-        fn element_text(&self, tag: &str) -> Option<String> {
-            self.0.as_ref()?.iter().find(|(name, _)| *name == tag).map(|(_, text)| (*text).to_owned())
-        }
-    }
-
-    fn answer(status: u16, body: &str, elements: Option<Vec<(&'static str, &'static str)>>) -> Answer {
-        Answer::from_response(status, body, |_| FakeDocument(elements))
+        ViewerTarget::new(&glance(), parsed(&session_viewer_url(&glance(), key)), credentials).unwrap()
     }
 
     #[test]
-    fn in_session_request_has_the_lookup_fields_and_may_leave_the_key_empty() {
-        let request = LookupRequest::new(IN_SESSION_PATH, &glance(), &credentials(), "");
-        assert_eq!(request.url, "https://www.glance.net/services/SessionService.asmx/AgentInSession");
-        assert!(request.body.starts_with("partnerid=20541&partneruserid=joe%26co%3D1&loginkey=%241%24"));
-        assert!(request.body.ends_with("&ssnkey="));
-    }
-
-    #[test]
-    fn option_fields_end_with_the_viewer_params() {
-        let fields: Vec<&str> = OPTION_FIELDS.split(' ').collect();
-        assert_eq!(fields.get(FIRST_VIEWER_PARAM..), Some(&VIEWER_PARAMS[..]));
-    }
-
-    #[test]
-    fn viewer_params_reach_both_forms_unless_the_url_has_them() {
-        let params = [("wait", "0".to_owned()), ("agentVideo", "1".to_owned()), ("name", "Jo Agent".to_owned())];
-        let mut target = for_session_key("12", None);
-        target.add_params(&params);
-        assert_eq!(
-            target.get_url(),
-            "https://www.glance.net/agentjoin/AgentView.aspx?SessionKey=12&wait=0&agentVideo=1&name=Jo%20Agent"
-        );
-        let mut joined =
-            ViewerTarget::for_join_url(&glance(), "https://www.glance.net/agentjoin/AgentView.aspx?WAIT=1", None)
-                .unwrap();
-        joined.add_params(&params);
-        let names: Vec<String> = joined.post_fields().into_iter().map(|(name, _)| name).collect();
-        assert_eq!(names, ["WAIT", "AGENTVIDEO", "NAME"], "the URL's own WAIT wins");
-        let mut elsewhere = ViewerTarget::for_join_url(&glance(), "https://other.example/view?k=1", None).unwrap();
-        elsewhere.add_params(&params);
-        assert_eq!(elsewhere.get_url(), "https://other.example/view?k=1", "not sent to another site");
-    }
-
-    #[test]
-    fn lookup_request_percent_encodes_every_value() {
-        let request = LookupRequest::new(LOOKUP_PATH, &glance(), &credentials(), "12 34&x");
+    fn requests_form_encode_every_value() {
+        let request = FormRequest::new(LOOKUP_PATH, &glance(), &credentials(), "12 34&x");
         assert_eq!(request.url, "https://www.glance.net/services/SessionService.asmx/LookupPartnerSession2");
         assert_eq!(
             request.body,
             "partnerid=20541&partneruserid=joe%26co%3D1\
-             &loginkey=%241%241700000000%24abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO-_&ssnkey=12%2034%26x"
+             &loginkey=%241%241700000000%24abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO-_&ssnkey=12+34%26x"
         );
+        let every = FormRequest::new(IN_SESSION_PATH, &glance(), &credentials(), "");
+        assert_eq!(every.url, "https://www.glance.net/services/SessionService.asmx/AgentInSession");
+        assert!(every.body.ends_with("&ssnkey="));
     }
 
     #[test]
     fn a_found_session_maps_every_field_and_blanks_missing_ones() {
-        let found = answer(
-            200,
-            "<SessionInfo>…</SessionInfo>",
-            Some(vec![
-                ("id", "1"),
-                ("agentjoinurl", " https://www.glance.net/agentjoin/AgentView.aspx?x=1 "),
-                ("calltype", "C"),
-            ]),
-        );
-        let Answer::Found(fields) = found else { std::panic!("expected Found, got {found:?}") };
-        let names: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
-        assert_eq!(names, [&RESULT_FIELDS[..], &["service"]].concat());
-        let get = |name| fields.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str());
-        assert_eq!(get("agentjoinurl"), Some("https://www.glance.net/agentjoin/AgentView.aspx?x=1"));
-        assert_eq!(get("calltype"), Some("C"));
-        assert_eq!(get("visitorversion"), Some(""));
-        assert_eq!(get("service"), Some("agent"));
+        let Ok(Lookup::Found(result)) = read_lookup(&ok(FOUND)) else { panic!("found") };
+        assert_eq!(result.agentjoinurl, "https://www.glance.net/agentjoin/AgentView.aspx?x=1");
+        assert_eq!((result.passcode.as_str(), result.calltype.as_str()), ("4400", "C"));
+        assert_eq!((result.visitorversion.as_str(), result.service), ("", "agent"));
     }
 
     #[test]
     fn id_zero_without_join_url_is_not_found() {
-        assert_eq!(answer(200, "<x/>", Some(vec![("id", " 0 ")])), Answer::NotFound);
-        assert_eq!(answer(200, "<x/>", Some(vec![("id", "0"), ("agentjoinurl", "  ")])), Answer::NotFound);
+        assert_eq!(read_lookup(&ok("<x><id> 0 </id></x>")), Ok(Lookup::NotFound));
+        assert_eq!(read_lookup(&ok("<x><id>0</id><agentjoinurl>  </agentjoinurl></x>")), Ok(Lookup::NotFound));
     }
 
     #[test]
-    fn other_documents_end_the_lookup_with_the_text_as_reason() {
-        let refused = |reason: &str| Answer::Failed { reason: reason.to_owned(), transient: false };
+    fn error_documents_may_mean_a_refused_key_other_refusals_do_not() {
+        let key_refused = |reason: &str| Err(Failure::KeyRefused(reason.to_owned()));
+        let refused = |reason: &str| Err(Failure::Refused(reason.to_owned()));
         assert_eq!(
-            answer(200, "<Error>Invalid login key</Error>", Some(vec![])),
-            refused("<Error>Invalid login key</Error>")
+            read_lookup(&ok("<Error>Login key invalid</Error>")),
+            key_refused("<Error>Login key invalid</Error>")
         );
-        assert_eq!(answer(200, "<x><id>5</id></x>", Some(vec![("id", "5")])), refused("<x><id>5</id></x>"));
-        assert_eq!(answer(200, "not xml at all", None), refused("not xml at all"));
-        assert_eq!(answer(403, "Forbidden partner", None), refused("Forbidden partner"));
-        assert_eq!(answer(404, "", None), refused("HTTP 404"));
+        assert_eq!(read_lookup(&ok("<x><id>5</id></x>")), key_refused("<x><id>5</id></x>"));
+        assert_eq!(read_lookup(&status(401, "")), key_refused("HTTP 401"));
+        assert_eq!(read_lookup(&status(403, "Forbidden partner")), key_refused("Forbidden partner"));
+        assert_eq!(read_lookup(&ok("not xml at all")), refused("not xml at all"));
+        assert_eq!(read_lookup(&ok("")), refused("HTTP 200"));
+        assert_eq!(read_lookup(&status(404, "")), refused("HTTP 404"));
     }
 
     #[test]
     fn server_trouble_is_transient() {
-        let transient = |reason: &str| Answer::Failed { reason: reason.to_owned(), transient: true };
-        assert_eq!(answer(500, "Server Error", None), transient("Server Error"));
-        assert_eq!(answer(503, "", None), transient("HTTP 503"));
-        assert_eq!(answer(429, "slow down", None), transient("slow down"));
-        assert_eq!(Answer::unreachable("Failed to fetch"), transient("Failed to fetch"));
-        assert_eq!(Answer::unreachable(""), transient("network error"));
+        let transient = |reason: &str| Err(Failure::Transient(reason.to_owned()));
+        assert_eq!(read_lookup(&status(500, "Server Error")), transient("Server Error"));
+        assert_eq!(read_lookup(&status(503, "")), transient("HTTP 503"));
+        assert_eq!(read_lookup(&status(429, "slow down")), transient("slow down"));
+        assert_eq!(read_lookup(&Reply::Unreachable("Failed to fetch".into())), transient("Failed to fetch"));
+        assert_eq!(read_lookup(&Reply::Unreachable(String::new())), transient("network error"));
     }
 
     #[test]
-    fn the_body_is_parsed_only_on_success() {
-        let mut parsed = false;
-        Answer::from_response(500, "x", |_| {
-            parsed = true;
-            FakeDocument(None)
-        });
-        assert!(!parsed);
+    fn failures_become_coded_errors() {
+        assert_eq!(Failure::Transient("x".into()).into_error().code(), "service_unavailable");
+        assert_eq!(Failure::KeyRefused("x".into()).into_error().code(), "service_error");
+        assert_eq!(Failure::Refused("x".into()).into_error().code(), "service_error");
+    }
+
+    #[test]
+    fn the_agents_sessions_are_listed_and_an_error_document_refused() {
+        let listed = ok("<ArrayOfSession2 xmlns=\"http://www.glance.net/\">\
+            <session2><id>1</id><passcode>4400</passcode><num>2</num><disambiguateId>9</disambiguateId>\
+            <servername>s1.glance.net</servername></session2><session2><passcode>4401</passcode></session2>\
+            </ArrayOfSession2>");
+        let sessions = read_sessions(&listed).unwrap();
+        assert_eq!(sessions.len(), 2);
+        assert_eq!(sessions[0].servername, "s1.glance.net");
+        assert_eq!(sessions[0].disambiguateId, "9");
+        assert_eq!(sessions[1], AgentSession { passcode: "4401".into(), ..AgentSession::default() });
+        assert_eq!(read_sessions(&ok("<r/>")), Ok(vec![]));
+        assert!(matches!(read_sessions(&ok("<r><Error>bad key</Error></r>")), Err(Failure::KeyRefused(_))));
+        assert!(matches!(read_sessions(&ok("<Error>bad key</Error>")), Err(Failure::KeyRefused(_))));
     }
 
     #[test]
@@ -425,7 +450,7 @@ mod tests {
         let target = for_session_key("12 34", Some(&credentials()));
         assert_eq!(
             target.get_url(),
-            "https://www.glance.net/agentjoin/AgentView.aspx?SessionKey=12%2034&partnerid=20541\
+            "https://www.glance.net/agentjoin/AgentView.aspx?SessionKey=12+34&partnerid=20541\
              &partneruserid=joe%26co%3D1&loginkey=%241%241700000000%24abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO-_"
         );
         let anonymous = for_session_key("1234", None);
@@ -448,58 +473,69 @@ mod tests {
     }
 
     #[test]
-    fn join_url_query_moves_into_the_form() {
+    fn join_url_query_moves_into_the_form_and_keeps_its_fragment_in_get() {
         let url = "https://www.glance.net/agentjoin/AgentView.aspx?SessionKey=4400&ssnid=1%2E2+3#view";
-        let target = ViewerTarget::for_join_url(&glance(), url, Some(&credentials())).unwrap();
-        assert_eq!(target.post_action(), "https://www.glance.net/agentjoin/AgentView.aspx");
+        let target = ViewerTarget::new(&glance(), parsed(url), Some(&credentials())).unwrap();
         let fields = target.post_fields();
         let names: Vec<&str> = fields.iter().map(|(name, _)| name.as_str()).collect();
         assert_eq!(names, ["SESSIONKEY", "SSNID", "PARTNERID", "PARTNERUSERID", "LOGINKEY"]);
         assert_eq!(fields[1].1, "1.2 3");
-        assert_eq!(
-            target.get_url(),
-            "https://www.glance.net/agentjoin/AgentView.aspx?SessionKey=4400&ssnid=1%2E2+3&partnerid=20541\
-             &partneruserid=joe%26co%3D1&loginkey=%241%241700000000%24abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO-_#view"
-        );
+        let get = target.get_url();
+        assert!(get.starts_with(
+            "https://www.glance.net/agentjoin/AgentView.aspx?SessionKey=4400&ssnid=1%2E2+3&partnerid=20541"
+        ));
+        assert!(get.ends_with("#view"));
     }
 
     #[test]
-    fn join_url_keeps_credentials_it_already_has() {
-        let url = "https://www.glance.net/v?PartnerId=9&";
-        let target = ViewerTarget::for_join_url(&glance(), url, Some(&credentials())).unwrap();
+    fn viewer_params_reach_both_forms_unless_the_url_has_them() {
+        let params = || [("wait", "0".to_owned()), ("agentVideo", "1".to_owned()), ("name", "Jo Agent".to_owned())];
+        let mut target = for_session_key("12", None);
+        target.add_params(params());
+        assert_eq!(
+            target.get_url(),
+            "https://www.glance.net/agentjoin/AgentView.aspx?SessionKey=12&wait=0&agentVideo=1&name=Jo+Agent"
+        );
+        let url = "https://www.glance.net/agentjoin/AgentView.aspx?WAIT=1";
+        let mut joined = ViewerTarget::new(&glance(), parsed(url), None).unwrap();
+        joined.add_params(params());
+        let names: Vec<String> = joined.post_fields().into_iter().map(|(name, _)| name).collect();
+        assert_eq!(names, ["WAIT", "AGENTVIDEO", "NAME"], "the URL's own WAIT wins");
+        let mut elsewhere = ViewerTarget::new(&glance(), parsed("https://other.example/view?k=1"), None).unwrap();
+        elsewhere.add_params(params());
+        assert_eq!(elsewhere.get_url(), "https://other.example/view?k=1", "not sent to another site");
+    }
+
+    #[test]
+    fn credentials_never_go_to_another_origin_nor_twice() {
+        for url in ["https://evil.example/agentjoin/AgentView.aspx?SessionKey=1", "http://www.glance.net/x"] {
+            let target = ViewerTarget::new(&glance(), parsed(url), Some(&credentials())).unwrap();
+            assert!(!target.get_url().contains("loginkey"), "{url}");
+            assert!(target.post_fields().iter().all(|(name, _)| name != "LOGINKEY"), "{url}");
+        }
+        let has_pid =
+            ViewerTarget::new(&glance(), parsed("https://www.glance.net/v?PartnerId=9&"), Some(&credentials()));
+        let target = has_pid.unwrap();
         let names: Vec<String> = target.post_fields().into_iter().map(|(name, _)| name).collect();
         assert_eq!(names, ["PARTNERID", "PARTNERUSERID", "LOGINKEY"]);
         assert!(target.get_url().starts_with("https://www.glance.net/v?PartnerId=9&partneruserid="));
     }
 
     #[test]
-    fn credentials_never_go_to_another_origin() {
-        for url in [
-            "https://evil.example/agentjoin/AgentView.aspx?SessionKey=1",
-            "http://www.glance.net/x",
-            "https://www.glance.net:8443/x",
-        ] {
-            let target = ViewerTarget::for_join_url(&glance(), url, Some(&credentials())).unwrap();
-            assert!(!target.get_url().contains("loginkey"), "{url}");
-            assert!(target.post_fields().iter().all(|(name, _)| name != "LOGINKEY"), "{url}");
-        }
+    fn the_sign_in_page_gets_the_hint_encoded() {
+        let hint = SsoHint { name: "idpusername", value: "jo agent&x".into() };
+        assert_eq!(
+            sign_in_url(&glance(), &hint),
+            "https://www.glance.net/account/getloginkey.aspx?sso=1&mode=embedded&fmt=html&idpusername=jo+agent%26x"
+        );
     }
 
     #[test]
     fn only_http_join_urls_are_accepted() {
-        for bad in [
-            "javascript:alert(document.cookie)",
-            " JAVASCRIPT:alert(1)",
-            "data:text/html,<script>",
-            "vbscript:x",
-            "",
-            "/agentjoin",
-        ] {
-            assert_eq!(
-                ViewerTarget::for_join_url(&glance(), bad, None).map_err(|e| e.code()),
-                Err("invalid_url"),
-                "{bad}"
-            );
-        }
+        assert_eq!(ViewerTarget::new(&glance(), None, None).map_err(|e| e.code()), Err("invalid_url"));
+        assert_eq!(
+            ViewerTarget::new(&glance(), parsed("javascript://alert(1)"), None).map_err(|e| e.code()),
+            Err("invalid_url")
+        );
     }
 }

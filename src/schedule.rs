@@ -7,8 +7,6 @@ pub const MAX_ATTEMPTS: u32 = 12;
 pub const SHORT_PAUSE_MS: u32 = 3_000;
 /// Pause before attempts 8 to 12.
 pub const LONG_PAUSE_MS: u32 = 5_000;
-/// Default limit on one lookup request, after which it is aborted and counts as a transient failure.
-pub const REQUEST_TIMEOUT_MS: u32 = 10_000;
 
 /// The pause before each attempt of one lookup, in milliseconds; ends when no attempt is left.
 #[derive(Debug, Clone)]
@@ -48,7 +46,6 @@ impl Iterator for Schedule {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::prelude::rust_2021::*;
 
     #[test]
     fn waiting_lookup_follows_the_production_plan() {

@@ -1,7 +1,10 @@
-//! The wasm boundary in a real browser (`wasm-pack test --headless --chrome`): every export, with
-//! `fetch`, `window.open` and timers replaced by the doubles in `tests/web/doubles.js`.
+//! The wasm boundary in a real browser (`wasm-pack test --headless --chrome`): every member of the
+//! module's `GlanceAgent`, with `fetch`, `window.open` and timers replaced by the doubles in
+//! `tests/web/doubles.js`.
 #![cfg(target_arch = "wasm32")]
 
+use glance_agent::browser::exports::Agent;
+use glance_agent::surface::{METHODS, PROPERTIES};
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -9,39 +12,6 @@ use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-/// The page's calls as the facade (js/agent.js) makes them of the module's exports.
-mod agent {
-    pub use glance_agent::browser::exports::*;
-    use glance_agent::browser::exports::{self as module, ADD, EVERY_EVENT};
-    use wasm_bindgen::JsValue;
-
-    /// The facade reads `{loginkey, partnerid, partneruserid}` and passes their values.
-    pub fn authenticate(credentials: JsValue) -> Result<(), JsValue> {
-        let read = |key: &str| js_sys::Reflect::get(&credentials, &key.into()).unwrap_or(JsValue::UNDEFINED);
-        module::authenticate(read("loginkey"), read("partnerid"), read("partneruserid"))
-    }
-
-    pub fn add_event_listener(name: JsValue, handler: JsValue) -> Result<(), JsValue> {
-        listen(ADD, name, handler)
-    }
-
-    pub fn add_event_listener_all(handler: JsValue) -> Result<(), JsValue> {
-        listen(ADD | EVERY_EVENT, handler, JsValue::UNDEFINED)
-    }
-
-    pub fn remove_event_listener(name: JsValue, handler: JsValue) -> Result<(), JsValue> {
-        listen(0, name, handler)
-    }
-
-    pub fn remove_event_listener_all(handler: JsValue) -> Result<(), JsValue> {
-        listen(EVERY_EVENT, handler, JsValue::UNDEFINED)
-    }
-
-    pub fn cancel_lookup() {
-        module::cancel_lookup(None);
-    }
-}
 
 #[wasm_bindgen(module = "/tests/web/doubles.js")]
 extern "C" {
@@ -90,6 +60,14 @@ extern "C" {
     #[wasm_bindgen(method)]
     fn data(this: &Recorder, name: &str) -> JsValue;
 
+    type KeyServer;
+    #[wasm_bindgen(js_name = keyServer)]
+    fn key_server(keys: Array) -> KeyServer;
+    #[wasm_bindgen(method, getter, js_name = calls)]
+    fn key_calls(this: &KeyServer) -> u32;
+    #[wasm_bindgen(method, getter)]
+    fn provide(this: &KeyServer) -> Function;
+
     fn sleep(ms: u32) -> Promise;
     fn settle(promise: &Promise, ms: u32) -> Promise;
     #[wasm_bindgen(js_name = isPending)]
@@ -104,18 +82,16 @@ extern "C" {
     fn expected_error_shape(error: &JsValue) -> bool;
     #[wasm_bindgen(js_name = removeFrame)]
     fn remove_frame(window: &JsValue);
+    #[wasm_bindgen(js_name = prototypeMembers)]
+    fn prototype_members(value: &JsValue) -> JsValue;
 }
 
 const WEBSERVER: &str = "http://glance.test";
-/// The numbers of the module's properties, as the facade passes them.
-const WEBSERVER_SETTING: u32 = 0;
-const POST_SETTING: u32 = 1;
-const TIMEOUT_SETTING: u32 = 2;
+const SIGNATURE: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO-_";
 
 fn answer(which: &str) -> String {
     text(&answers(), which)
 }
-const SIGNATURE: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO-_";
 
 fn key_expiring_in(seconds: f64) -> String {
     let expires = (js_sys::Date::now() / 1000.0 + seconds) as u64;
@@ -142,23 +118,24 @@ fn text(object: &JsValue, key: &str) -> String {
     get(object, key).as_string().unwrap_or_default()
 }
 
-fn step(status: u16, body: &str) -> JsValue {
+fn object(fields: &[(&str, JsValue)]) -> JsValue {
     let object = Object::new();
-    set(&object, "status", &status.into());
-    set(&object, "body", &body.into());
+    for (key, value) in fields {
+        set(&object, key, value);
+    }
     object.into()
+}
+
+fn step(status: u16, body: &str) -> JsValue {
+    object(&[("status", status.into()), ("body", body.into())])
 }
 
 fn failing_step(message: &str) -> JsValue {
-    let object = Object::new();
-    set(&object, "fail", &message.into());
-    object.into()
+    object(&[("fail", message.into())])
 }
 
 fn hanging_step() -> JsValue {
-    let object = Object::new();
-    set(&object, "hang", &true.into());
-    object.into()
+    object(&[("hang", true.into())])
 }
 
 fn steps(items: &[JsValue]) -> Array {
@@ -194,39 +171,84 @@ fn names(recorder: &Recorder) -> Vec<String> {
     recorder.names().iter().filter_map(|name| name.as_string()).collect()
 }
 
+fn signal_of(controller: &web_sys::AbortController) -> JsValue {
+    object(&[("signal", controller.signal().into())])
+}
+
 /// A fresh agent: authenticated against the fake webserver, default settings, a catch-all recorder.
-/// Dropping it removes the recorder, cancels lookups and closes viewers left by a failed test.
+/// Dropping it removes the recorder, cancels lookups and signs out, whatever a failed test left.
 struct Fixture {
+    agent: Agent,
     events: Recorder,
 }
 
 impl Fixture {
     fn new() -> Fixture {
-        agent::configure(WEBSERVER_SETTING, WEBSERVER.into()).unwrap();
-        agent::configure(POST_SETTING, true.into()).unwrap();
-        agent::configure(TIMEOUT_SETTING, 10_000.into()).unwrap();
-        agent::authenticate(credentials(&key_expiring_in(3600.0))).unwrap();
+        let agent = Agent::new();
+        agent.set_webserver(WEBSERVER.into()).unwrap();
+        agent.set_post_parameters_to_viewer(true.into());
+        agent.set_request_timeout(10_000.into()).unwrap();
+        let _ = agent.authenticate(credentials(&key_expiring_in(3600.0))).unwrap();
         let events = recorder();
-        agent::add_event_listener_all(events.handler().into()).unwrap();
-        Fixture { events }
+        agent.add_event_listener_all(events.handler().into()).unwrap();
+        Fixture { agent, events }
     }
 }
 
 impl Drop for Fixture {
     fn drop(&mut self) {
-        let _ = agent::remove_event_listener_all(self.events.handler().into());
+        let _ = self.agent.remove_event_listener_all(self.events.handler().into());
         for _ in 0..16 {
-            agent::cancel_lookup();
+            self.agent.cancel_lookup();
         }
-        agent::logout();
+        self.agent.logout();
     }
+}
+
+#[wasm_bindgen_test]
+fn the_surface_table_lists_exactly_the_module_members() {
+    let members = prototype_members(&JsValue::from(Agent::new()));
+    let listed = |key: &str| -> Vec<String> {
+        let mut names: Vec<String> = Array::from(&get(&members, key)).iter().filter_map(|n| n.as_string()).collect();
+        names.sort();
+        names
+    };
+    let mut methods: Vec<String> = METHODS.iter().map(|(name, _)| name.to_string()).collect();
+    methods.sort();
+    // wasm-bindgen adds `free` and `__destroy_into_raw` to every class.
+    let module_methods: Vec<String> =
+        listed("methods").into_iter().filter(|m| m != "free" && !m.starts_with("__")).collect();
+    assert_eq!(module_methods, methods);
+    let mut properties: Vec<String> = PROPERTIES.iter().map(|p| p.name.to_string()).collect();
+    properties.sort();
+    assert_eq!(listed("accessors"), properties);
+    let mut writable: Vec<String> = PROPERTIES.iter().filter(|p| p.writable).map(|p| p.name.to_string()).collect();
+    writable.sort();
+    assert_eq!(listed("writable"), writable, "only the writable properties have setters");
+}
+
+#[wasm_bindgen_test]
+fn each_property_sets_only_itself() {
+    // The defect this guards against: a boundary that took properties by number read an unknown
+    // number as `requestTimeout`. Properties are now named accessors, one each.
+    let fixture = Fixture::new();
+    let agent = &fixture.agent;
+    agent.set_request_timeout(1234.into()).unwrap();
+    agent.set_post_parameters_to_viewer(false.into());
+    assert_eq!((agent.request_timeout(), agent.post_parameters_to_viewer()), (1234, false));
+    agent.set_webserver("https://glance.example".into()).unwrap();
+    assert_eq!((agent.request_timeout(), agent.post_parameters_to_viewer()), (1234, false));
+    agent.set_post_parameters_to_viewer(true.into());
+    assert_eq!((agent.webserver(), agent.request_timeout()), ("https://glance.example".to_owned(), 1234));
+    assert_eq!(code(&agent.set_request_timeout("soon".into()).expect_err("text")), "invalid_argument");
+    assert_eq!(agent.request_timeout(), 1234, "kept after a refusal");
 }
 
 #[wasm_bindgen_test]
 async fn a_found_session_resolves_the_result_after_waiting_and_found_events() {
     let fixture = Fixture::new();
     let service = fake_service(steps(&[step(200, &answer("found"))]));
-    let result = outcome(&agent::lookup_session("4400".into(), false.into()), 2000).await;
+    let result = outcome(&fixture.agent.lookup_session("4400".into(), false.into()), 2000).await;
     service.restore();
 
     let result = result.expect("lookup resolves");
@@ -234,22 +256,20 @@ async fn a_found_session_resolves_the_result_after_waiting_and_found_events() {
         text(&result, "agentjoinurl"),
         "http://glance.test/agentjoin/AgentView.aspx?SessionKey=4400&ssnid=20541.4400.1"
     );
-    assert_eq!(text(&result, "passcode"), "4400");
-    assert_eq!(text(&result, "calltype"), "C");
+    assert_eq!((text(&result, "passcode"), text(&result, "calltype")), ("4400".to_owned(), "C".to_owned()));
     assert_eq!(text(&result, "service"), "agent");
     assert_eq!(names(&fixture.events), ["lookupWaiting", "lookupFound"]);
     let waiting = fixture.events.data("lookupWaiting");
-    assert_eq!(text(&waiting, "ssnkey"), "4400");
-    assert_eq!(text(&waiting, "service"), "agent");
+    assert_eq!((text(&waiting, "ssnkey"), text(&waiting, "service")), ("4400".to_owned(), "agent".to_owned()));
     assert!(get(&waiting, "cancel").is_function());
     assert_eq!(text(&fixture.events.data("lookupFound"), "passcode"), "4400");
 }
 
 #[wasm_bindgen_test]
-async fn the_lookup_is_a_percent_encoded_form_post_to_the_webserver() {
-    let _fixture = Fixture::new();
+async fn the_lookup_is_a_form_encoded_post_to_the_webserver() {
+    let fixture = Fixture::new();
     let service = fake_service(steps(&[step(200, &answer("notFound"))]));
-    let result = outcome(&agent::lookup_session(" 12 34& ".into(), false.into()), 2000).await;
+    let result = outcome(&fixture.agent.lookup_session(" 12 34& ".into(), false.into()), 2000).await;
     service.restore();
 
     let empty: Object = result.unwrap().unchecked_into();
@@ -260,20 +280,16 @@ async fn the_lookup_is_a_percent_encoded_form_post_to_the_webserver() {
     assert_eq!(text(&call, "contentType"), "application/x-www-form-urlencoded");
     let body = text(&call, "body");
     assert!(body.starts_with("partnerid=20541&partneruserid=joe%26co&loginkey=%241%24"), "{body}");
-    assert!(body.ends_with(&format!("%24{SIGNATURE}&ssnkey=12%2034%26")), "{body}");
+    assert!(body.ends_with(&format!("%24{SIGNATURE}&ssnkey=12+34%26")), "{body}");
 }
 
 #[wasm_bindgen_test]
 async fn a_waiting_lookup_polls_on_the_schedule_until_the_session_starts() {
     let fixture = Fixture::new();
     let timers = fast_timers(100);
-    let service = fake_service(steps(&[
-        step(200, &answer("notFound")),
-        step(200, &answer("notFound")),
-        step(200, &answer("notFound")),
-        step(200, &answer("found")),
-    ]));
-    let result = outcome(&agent::lookup_session("4400".into(), JsValue::UNDEFINED), 3000).await;
+    let not_yet = || step(200, &answer("notFound"));
+    let service = fake_service(steps(&[not_yet(), not_yet(), not_yet(), step(200, &answer("found"))]));
+    let result = outcome(&fixture.agent.lookup_session("4400".into(), JsValue::UNDEFINED), 3000).await;
     let pauses = schedule_pauses(&timers);
     timers.restore_timers();
     service.restore();
@@ -292,14 +308,13 @@ async fn a_waiting_lookup_times_out_after_twelve_attempts() {
     let fixture = Fixture::new();
     let timers = fast_timers(100);
     let service = fake_service(steps(&[step(200, &answer("notFound"))]));
-    let result = outcome(&agent::lookup_session("4400".into(), true.into()), 5000).await;
+    let result = outcome(&fixture.agent.lookup_session("4400".into(), true.into()), 5000).await;
     let pauses = schedule_pauses(&timers);
     timers.restore_timers();
     service.restore();
 
     let error = result.expect_err("times out");
-    assert_eq!(code(&error), "timedout");
-    assert_eq!(text(&error, "reason"), "timedout");
+    assert_eq!((code(&error), text(&error, "reason")), ("timedout".to_owned(), "timedout".to_owned()));
     assert_eq!(service.calls().length(), 12);
     assert_eq!(pauses, [3000.0, 3000.0, 3000.0, 3000.0, 3000.0, 3000.0, 5000.0, 5000.0, 5000.0, 5000.0, 5000.0]);
     let failed = fixture.events.data("lookupFailed");
@@ -311,29 +326,28 @@ async fn a_waiting_lookup_times_out_after_twelve_attempts() {
 async fn an_error_document_ends_a_waiting_lookup_at_once() {
     let fixture = Fixture::new();
     let service = fake_service(steps(&[step(200, &answer("refused"))]));
-    let result = outcome(&agent::lookup_session("4400".into(), true.into()), 2000).await;
+    let result = outcome(&fixture.agent.lookup_session("4400".into(), true.into()), 2000).await;
     service.restore();
 
     let error = result.expect_err("refused");
-    assert_eq!(code(&error), "service_error");
-    assert_eq!(text(&error, "reason"), answer("refused"));
+    assert_eq!((code(&error), text(&error, "reason")), ("service_error".to_owned(), answer("refused")));
     assert_eq!(service.calls().length(), 1, "no retry after an error document");
     assert_eq!(text(&fixture.events.data("lookupFailed"), "reason"), answer("refused"));
 }
 
 #[wasm_bindgen_test]
 async fn transient_failures_are_retried_while_waiting_and_end_a_lookup_that_does_not_wait() {
-    let _fixture = Fixture::new();
+    let fixture = Fixture::new();
     let timers = fast_timers(100);
     let service =
         fake_service(steps(&[step(503, "busy"), failing_step("Failed to fetch"), step(200, &answer("found"))]));
-    let waited = outcome(&agent::lookup_session("4400".into(), true.into()), 3000).await;
+    let waited = outcome(&fixture.agent.lookup_session("4400".into(), true.into()), 3000).await;
     service.restore();
     assert_eq!(text(&waited.expect("retried until found"), "passcode"), "4400");
     assert_eq!(service.calls().length(), 3);
 
     let service = fake_service(steps(&[step(500, "Server Error")]));
-    let once = outcome(&agent::lookup_session("4400".into(), false.into()), 2000).await;
+    let once = outcome(&fixture.agent.lookup_session("4400".into(), false.into()), 2000).await;
     service.restore();
     timers.restore_timers();
     let error = once.expect_err("no retry without wait");
@@ -343,9 +357,9 @@ async fn transient_failures_are_retried_while_waiting_and_end_a_lookup_that_does
 #[wasm_bindgen_test]
 async fn a_request_past_its_timeout_is_aborted() {
     let fixture = Fixture::new();
-    agent::configure(TIMEOUT_SETTING, 50.into()).unwrap();
+    fixture.agent.set_request_timeout(50.into()).unwrap();
     let service = fake_service(steps(&[hanging_step()]));
-    let result = outcome(&agent::lookup_session("4400".into(), false.into()), 2000).await;
+    let result = outcome(&fixture.agent.lookup_session("4400".into(), false.into()), 2000).await;
     service.restore();
 
     let error = result.expect_err("times out");
@@ -367,9 +381,9 @@ async fn cancel_from_inside_lookup_waiting_rejects_at_once_and_sends_nothing() {
         cancel.call0(&JsValue::NULL).expect("a second call is harmless");
     });
     let handler: Function = once(cancel_it.as_ref().unchecked_ref());
-    agent::add_event_listener("lookupWaiting".into(), handler.clone().into()).unwrap();
-    let result = outcome(&agent::lookup_session("4400".into(), true.into()), 2000).await;
-    agent::remove_event_listener("lookupWaiting".into(), handler.into()).unwrap();
+    fixture.agent.add_event_listener("lookupWaiting".into(), handler.clone().into()).unwrap();
+    let result = outcome(&fixture.agent.lookup_session("4400".into(), true.into()), 2000).await;
+    fixture.agent.remove_event_listener("lookupWaiting".into(), handler.into()).unwrap();
     service.restore();
 
     assert_eq!(code(&result.expect_err("canceled")), "canceled");
@@ -382,28 +396,66 @@ async fn cancel_from_inside_lookup_waiting_rejects_at_once_and_sends_nothing() {
 async fn cancel_lookup_aborts_the_request_in_flight_and_rejects_before_it_answers() {
     let fixture = Fixture::new();
     let service = fake_service(steps(&[hanging_step()]));
-    let lookup = agent::lookup_session("4400".into(), true.into());
+    let lookup = fixture.agent.lookup_session("4400".into(), true.into());
     wait(20).await;
     assert!(JsFuture::from(is_pending(&lookup)).await.unwrap().is_truthy());
-    agent::cancel_lookup();
+    fixture.agent.cancel_lookup();
     let result = outcome(&lookup, 100).await;
     service.restore();
 
     assert_eq!(code(&result.expect_err("canceled")), "canceled");
     assert!(get(&get(&service.calls().get(0), "signal"), "aborted").is_truthy(), "request aborted");
     assert_eq!(names(&fixture.events), ["lookupWaiting", "lookupCanceled"]);
-    agent::cancel_lookup(); // nothing left to cancel: no event, no error
+    fixture.agent.cancel_lookup(); // nothing left to cancel: no event, no error
     assert_eq!(names(&fixture.events).len(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn a_lookup_started_inside_another_ones_waiting_event_has_its_own_signal() {
+    // The defect: the facade guessed which lookup a call started by reading the newest lookup id
+    // before and after it, so a lookup started from inside another's `lookupWaiting` took the first
+    // one's signal. Now the signal goes into the module with its own call.
+    let fixture = Fixture::new();
+    let service = fake_service(steps(&[hanging_step()]));
+    let first_signal = web_sys::AbortController::new().unwrap();
+    let second: std::rc::Rc<std::cell::RefCell<Option<Promise>>> = Default::default();
+    let started = second.clone();
+    let agent = Agent::new();
+    let start_second = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |_: JsValue, data: JsValue| {
+        if text(&data, "ssnkey") == "1111" && started.borrow().is_none() {
+            *started.borrow_mut() = Some(agent.lookup_session("2222".into(), true.into()));
+        }
+    });
+    fixture.agent.add_event_listener("lookupWaiting".into(), start_second.as_ref().clone()).unwrap();
+    let first = fixture.agent.lookup_session("1111".into(), signal_of(&first_signal));
+    wait(30).await;
+    let second = second.borrow_mut().take().expect("the second lookup started");
+    first_signal.abort();
+    let first = outcome(&first, 500).await;
+    assert!(JsFuture::from(is_pending(&second)).await.unwrap().is_truthy(), "the second lookup goes on");
+    fixture.agent.cancel_lookup();
+    let second = outcome(&second, 500).await;
+    fixture.agent.remove_event_listener("lookupWaiting".into(), start_second.as_ref().clone()).unwrap();
+    service.restore();
+
+    assert_eq!(code(&first.expect_err("aborted")), "canceled");
+    assert_eq!(code(&second.expect_err("canceled last")), "canceled");
+    assert_eq!(names(&fixture.events).iter().filter(|name| *name == "lookupCanceled").count(), 2);
+    let calls = service.calls();
+    assert!(get(&get(&calls.get(0), "signal"), "aborted").is_truthy(), "the first lookup's request was aborted");
 }
 
 #[wasm_bindgen_test]
 async fn lookups_need_fresh_credentials_and_send_nothing_otherwise() {
     let fixture = Fixture::new();
     let service = fake_service(steps(&[step(200, &answer("found"))]));
-    agent::logout();
-    let anonymous = outcome(&agent::lookup_session("4400".into(), false.into()), 2000).await;
-    agent::authenticate(credentials(&key_expiring_in(-5.0))).expect("an expired key is stored, caught at use");
-    let expired = outcome(&agent::lookup_session("4400".into(), false.into()), 2000).await;
+    fixture.agent.logout();
+    let anonymous = outcome(&fixture.agent.lookup_session("4400".into(), false.into()), 2000).await;
+    let _ = fixture
+        .agent
+        .authenticate(credentials(&key_expiring_in(-5.0)))
+        .expect("an expired key is stored, caught at use");
+    let expired = outcome(&fixture.agent.lookup_session("4400".into(), false.into()), 2000).await;
     service.restore();
 
     assert_eq!(code(&anonymous.expect_err("no credentials")), "not_authenticated");
@@ -415,53 +467,63 @@ async fn lookups_need_fresh_credentials_and_send_nothing_otherwise() {
 
 #[wasm_bindgen_test]
 async fn malformed_credentials_throw_naming_the_field_and_keep_the_previous_ones() {
-    let _fixture = Fixture::new();
+    let fixture = Fixture::new();
     let good = key_expiring_in(3600.0);
+    let with = |field: &str, value: JsValue| {
+        let c = credentials(&good);
+        set(&c, field, &value);
+        c
+    };
     let cases: [(JsValue, &str); 6] = [
-        // (The facade refuses a non-object itself; the module then sees no values at all.)
-        ("not an object".into(), "loginkey"),
+        ("not an object".into(), "credentials must be an object"),
         (credentials("$1$123$short"), "loginkey"),
         (credentials(&good.replace("$1$", "$2$")), "loginkey"),
-        (
-            {
-                let c = credentials(&good);
-                set(&c, "partnerid", &0.into());
-                c
-            },
-            "partnerid",
-        ),
-        (
-            {
-                let c = credentials(&good);
-                set(&c, "partnerid", &"12a".into());
-                c
-            },
-            "partnerid",
-        ),
-        (
-            {
-                let c = credentials(&good);
-                set(&c, "partneruserid", &"".into());
-                c
-            },
-            "partneruserid",
-        ),
+        (with("partnerid", 0.into()), "partnerid"),
+        (with("partnerid", "12a".into()), "partnerid"),
+        (with("partneruserid", "".into()), "partneruserid"),
     ];
     for (bad, field) in cases {
-        let error = agent::authenticate(bad).expect_err("refused");
+        let error = fixture.agent.authenticate(bad).expect_err("refused");
         assert_eq!(code(&error), "invalid_credentials");
         assert!(text(&error, "message").contains(field), "{field}: {}", text(&error, "message"));
     }
     let service = fake_service(steps(&[step(200, &answer("found"))]));
-    let result = outcome(&agent::lookup_session("4400".into(), false.into()), 2000).await;
+    let result = outcome(&fixture.agent.lookup_session("4400".into(), false.into()), 2000).await;
     service.restore();
     assert!(result.is_ok(), "the fixture's credentials are still there");
     assert!(text(&service.calls().get(0), "body").contains("partneruserid=joe%26co"));
 
-    let numeric = credentials(&good);
-    set(&numeric, "partnerid", &"20541".into());
+    let numeric = with("partnerid", "20541".into());
     set(&numeric, "partneruserid", &42.into());
-    agent::authenticate(numeric).expect("numeric strings and numbers are fine");
+    let _ = fixture.agent.authenticate(numeric).expect("numeric strings and numbers are fine");
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_key_is_renewed_once_without_a_second_terminal_event() {
+    // The defect: with getLoginKey, a refused key made one lookupSession fire lookupFailed and then
+    // start over, so listeners saw a failure for a call that was still going.
+    let fixture = Fixture::new();
+    let keys = key_server(
+        [credentials(&key_expiring_in(3600.0)), credentials(&key_expiring_in(3600.0))].into_iter().collect(),
+    );
+    let first = fixture.agent.authenticate(object(&[("getLoginKey", keys.provide().into())])).unwrap();
+    outcome(&first, 2000).await.expect("the first key is held");
+    let service = fake_service(steps(&[step(200, &answer("refused")), step(200, &answer("found"))]));
+    let result = outcome(&fixture.agent.lookup_session("4400".into(), false.into()), 2000).await;
+    let requests = service.calls().length();
+    service.restore();
+
+    assert_eq!(text(&result.expect("found with the renewed key"), "passcode"), "4400");
+    assert_eq!(keys.key_calls(), 2, "asked once more after the refusal");
+    assert_eq!(requests, 2, "the request was made again, once");
+    assert_eq!(names(&fixture.events), ["lookupWaiting", "lookupFound"], "one waiting, one terminal event");
+
+    // An answer that cannot mean a refused key (a non-XML body) is not followed by a renewal.
+    let service = fake_service(steps(&[step(200, "<html>maintenance</html> not xml")]));
+    let refused = outcome(&fixture.agent.lookup_session("4400".into(), false.into()), 2000).await;
+    service.restore();
+    assert_eq!(code(&refused.expect_err("refused")), "service_error");
+    assert_eq!(keys.key_calls(), 2, "no renewal for a non-XML answer");
 }
 
 #[wasm_bindgen_test]
@@ -469,11 +531,11 @@ async fn a_throwing_listener_is_reported_and_the_next_one_still_runs() {
     let fixture = Fixture::new();
     let console = quiet_console();
     let failing = thrower();
-    agent::add_event_listener("lookupWaiting".into(), failing.clone().into()).unwrap();
+    fixture.agent.add_event_listener("lookupWaiting".into(), failing.clone().into()).unwrap();
     let service = fake_service(steps(&[step(200, &answer("found"))]));
-    let result = outcome(&agent::lookup_session("4400".into(), false.into()), 2000).await;
+    let result = outcome(&fixture.agent.lookup_session("4400".into(), false.into()), 2000).await;
     service.restore();
-    agent::remove_event_listener("lookupWaiting".into(), failing.into()).unwrap();
+    fixture.agent.remove_event_listener("lookupWaiting".into(), failing.into()).unwrap();
     console.restore_console();
 
     assert!(result.is_ok());
@@ -489,21 +551,22 @@ async fn listeners_removed_inside_a_handler_are_skipped_and_added_ones_hear_the_
     let late = recorder();
     let second = recorder();
     let (late_handler, second_handler) = (late.handler(), second.handler());
+    let agent = Agent::new();
     let first = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |_: JsValue, _: JsValue| {
-        agent::remove_event_listener("lookupWaiting".into(), second_handler.clone().into()).unwrap();
-        agent::add_event_listener("lookupWaiting".into(), late_handler.clone().into()).unwrap();
+        agent.remove_event_listener("lookupWaiting".into(), second_handler.clone().into()).unwrap();
+        let _ = agent.add_event_listener("lookupWaiting".into(), late_handler.clone().into()).unwrap();
     });
     let first_handler: Function = once(first.as_ref().unchecked_ref());
-    agent::add_event_listener("lookupWaiting".into(), first_handler.clone().into()).unwrap();
-    agent::add_event_listener("lookupWaiting".into(), second.handler().into()).unwrap();
+    fixture.agent.add_event_listener("lookupWaiting".into(), first_handler.clone().into()).unwrap();
+    fixture.agent.add_event_listener("lookupWaiting".into(), second.handler().into()).unwrap();
 
     let timers = fast_timers(100);
     let service = fake_service(steps(&[step(200, &answer("notFound")), step(200, &answer("found"))]));
-    let result = outcome(&agent::lookup_session("4400".into(), true.into()), 3000).await;
+    let result = outcome(&fixture.agent.lookup_session("4400".into(), true.into()), 3000).await;
     service.restore();
     timers.restore_timers();
     for handler in [first_handler, late.handler()] {
-        agent::remove_event_listener("lookupWaiting".into(), handler.into()).unwrap();
+        fixture.agent.remove_event_listener("lookupWaiting".into(), handler.into()).unwrap();
     }
 
     assert!(result.is_ok());
@@ -513,13 +576,36 @@ async fn listeners_removed_inside_a_handler_are_skipped_and_added_ones_hear_the_
 }
 
 #[wasm_bindgen_test]
+async fn disposers_and_once() {
+    let fixture = Fixture::new();
+    let named = recorder();
+    let dispose: Function =
+        fixture.agent.add_event_listener("lookupFound".into(), named.handler().into()).unwrap().unchecked_into();
+    let next = fixture.agent.once("lookupFound".into(), JsValue::UNDEFINED);
+    let controller = web_sys::AbortController::new().unwrap();
+    let given_up = fixture.agent.once("viewerOpened".into(), signal_of(&controller));
+    controller.abort();
+    let service = fake_service(steps(&[step(200, &answer("found"))]));
+    outcome(&fixture.agent.lookup_session("4400".into(), false.into()), 2000).await.unwrap();
+    dispose.call0(&JsValue::NULL).unwrap();
+    dispose.call0(&JsValue::NULL).expect("a second call does nothing");
+    outcome(&fixture.agent.lookup_session("4400".into(), false.into()), 2000).await.unwrap();
+    service.restore();
+
+    assert_eq!(code(&outcome(&given_up, 100).await.expect_err("canceled")), "canceled");
+    assert_eq!(text(&outcome(&next, 100).await.expect("heard"), "passcode"), "4400");
+    assert_eq!(names(&named), ["lookupFound"], "the disposer removed it");
+}
+
+#[wasm_bindgen_test]
 async fn hostile_arguments_to_every_function_are_refused_and_a_normal_lookup_still_works() {
     let fixture = Fixture::new();
+    let agent = &fixture.agent;
     let opener = fake_open(false);
     let console = quiet_console();
     let mut tried = 0;
     // A call may succeed (a hostile value can be a valid argument) but must not trap or throw a non-Error.
-    let no_trap = |result: Result<(), JsValue>, what: &str| {
+    let no_trap = |result: Result<JsValue, JsValue>, what: &str| {
         if let Err(error) = result {
             assert!(expected_error_shape(&error), "{what}: {error:?}");
         }
@@ -527,22 +613,27 @@ async fn hostile_arguments_to_every_function_are_refused_and_a_normal_lookup_sti
     for value in hostile_values().iter() {
         // Lookups that get through answer with an error document, so nothing waits 45 s.
         let refusing = fake_service(steps(&[step(200, &answer("refused"))]));
-        no_trap(agent::authenticate(value.clone()), "authenticate");
-        no_trap(agent::add_event_listener(value.clone(), value.clone()), "addEventListener");
-        no_trap(agent::add_event_listener("x".into(), value.clone()), "addEventListener handler");
-        no_trap(agent::add_event_listener_all(value.clone()), "addEventListenerAll");
-        no_trap(agent::remove_event_listener(value.clone(), value.clone()), "removeEventListener");
-        no_trap(agent::remove_event_listener_all(value.clone()), "removeEventListenerAll");
-        no_trap(agent::close(value.clone()), "close");
-        no_trap(agent::configure(WEBSERVER_SETTING, value.clone()), "webserver");
-        no_trap(agent::configure(TIMEOUT_SETTING, value.clone()), "requestTimeout");
+        no_trap(agent.authenticate(value.clone()).map(JsValue::from), "authenticate");
+        no_trap(agent.add_event_listener(value.clone(), value.clone()), "addEventListener");
+        no_trap(agent.add_event_listener("x".into(), value.clone()), "addEventListener handler");
+        no_trap(agent.add_event_listener_all(value.clone()), "addEventListenerAll");
+        no_trap(
+            agent.remove_event_listener(value.clone(), value.clone()).map(|_| JsValue::NULL),
+            "removeEventListener",
+        );
+        no_trap(agent.remove_event_listener_all(value.clone()).map(|_| JsValue::NULL), "removeEventListenerAll");
+        no_trap(agent.close(value.clone()).map(|_| JsValue::NULL), "close");
+        no_trap(agent.set_webserver(value.clone()).map(|_| JsValue::NULL), "webserver");
+        no_trap(agent.set_request_timeout(value.clone()).map(|_| JsValue::NULL), "requestTimeout");
         let promises = [
-            agent::lookup_session(value.clone(), value.clone()),
-            agent::join_session(value.clone(), value.clone()),
-            agent::join_session("4400".into(), value.clone()),
-            agent::open_viewer(value.clone(), value.clone()),
-            agent::open_viewer("4400".into(), value.clone()),
-            agent::open_agent_join_url(value.clone(), value.clone()),
+            agent.lookup_session(value.clone(), value.clone()),
+            agent.join_session(value.clone(), value.clone()),
+            agent.join_session("4400".into(), value.clone()),
+            agent.open_viewer(value.clone(), value.clone()),
+            agent.open_viewer("4400".into(), value.clone()),
+            agent.open_agent_join_url(value.clone(), value.clone()),
+            agent.in_session(value.clone(), value.clone()),
+            agent.once(value.clone(), value.clone()),
         ];
         for promise in promises {
             if let Err(error) = outcome(&promise, 2000).await {
@@ -550,33 +641,32 @@ async fn hostile_arguments_to_every_function_are_refused_and_a_normal_lookup_sti
             }
         }
         refusing.restore();
-        tried += 15;
+        tried += 17;
 
         // Whatever that did, the agent still works.
-        agent::remove_event_listener_all(value.clone()).ok();
-        agent::remove_event_listener("x".into(), value.clone()).ok();
-        agent::configure(WEBSERVER_SETTING, WEBSERVER.into()).unwrap();
-        agent::configure(TIMEOUT_SETTING, 10_000.into()).unwrap();
-        agent::authenticate(credentials(&key_expiring_in(3600.0))).unwrap();
+        agent.remove_event_listener_all(value.clone()).ok();
+        agent.remove_event_listener("x".into(), value.clone()).ok();
+        agent.set_webserver(WEBSERVER.into()).unwrap();
+        agent.set_request_timeout(10_000.into()).unwrap();
+        let _ = agent.authenticate(credentials(&key_expiring_in(3600.0))).unwrap();
         let service = fake_service(steps(&[step(200, &answer("found"))]));
-        let lookup = outcome(&agent::lookup_session("4400".into(), false.into()), 2000).await;
+        let lookup = outcome(&agent.lookup_session("4400".into(), false.into()), 2000).await;
         service.restore();
         assert_eq!(text(&lookup.expect("a normal lookup works after a hostile call"), "passcode"), "4400");
     }
     console.restore_console();
     opener.restore_open();
     assert!(tried >= 150, "{tried} hostile calls");
-    drop(fixture);
 }
 
 #[wasm_bindgen_test]
 async fn only_http_urls_open_a_viewer() {
-    let _fixture = Fixture::new();
+    let fixture = Fixture::new();
     let opener = fake_open(false);
     for url in
         ["javascript:alert(1)", " JAVASCRIPT:alert(1)", "data:text/html,x", "vbscript:x", "about:blank", "/relative"]
     {
-        let result = outcome(&agent::open_agent_join_url(url.into(), JsValue::UNDEFINED), 1000).await;
+        let result = outcome(&fixture.agent.open_agent_join_url(url.into(), JsValue::UNDEFINED), 1000).await;
         assert_eq!(code(&result.expect_err(url)), "invalid_url", "{url}");
     }
     assert_eq!(opener.open_calls().length(), 0, "nothing opened");
@@ -587,14 +677,13 @@ async fn only_http_urls_open_a_viewer() {
 async fn post_mode_sends_credentials_in_a_form_never_in_a_url() {
     let fixture = Fixture::new();
     let opener = fake_open(false);
-    let viewer = outcome(&agent::open_viewer("4400".into(), JsValue::UNDEFINED), 1000).await.expect("opened");
+    let viewer = outcome(&fixture.agent.open_viewer("4400".into(), JsValue::UNDEFINED), 1000).await.expect("opened");
     let call = opener.open_calls().get(0);
     let submission = opener.submissions().get(0);
     opener.restore_open();
-    let _ = agent::close(viewer);
+    let _ = fixture.agent.close(viewer);
 
-    assert_eq!(text(&call, "url"), "about:blank");
-    assert_eq!(text(&call, "name"), "_blank");
+    assert_eq!((text(&call, "url"), text(&call, "name")), ("about:blank".to_owned(), "_blank".to_owned()));
     assert!(text(&call, "features").contains("width=800"));
     assert_eq!(text(&submission, "method"), "POST");
     assert_eq!(text(&submission, "action"), "http://glance.test/agentjoin/AgentView.aspx");
@@ -608,18 +697,18 @@ async fn post_mode_sends_credentials_in_a_form_never_in_a_url() {
 
 #[wasm_bindgen_test]
 async fn get_mode_puts_the_encoded_parameters_in_the_url() {
-    let _fixture = Fixture::new();
-    agent::configure(POST_SETTING, false.into()).unwrap();
+    let fixture = Fixture::new();
+    fixture.agent.set_post_parameters_to_viewer(false.into());
     let opener = fake_open(false);
-    let params = Object::new();
-    set(&params, "windowName", &"agentView".into());
-    let viewer = outcome(&agent::open_viewer("44 00".into(), params.into()), 1000).await.expect("opened");
+    let params = object(&[("windowName", "agentView".into())]);
+    let viewer = outcome(&fixture.agent.open_viewer("44 00".into(), params), 1000).await.expect("opened");
     let call = opener.open_calls().get(0);
     opener.restore_open();
-    let _ = agent::close(viewer);
+    let _ = fixture.agent.close(viewer);
 
     let url = text(&call, "url");
-    assert!(url.starts_with("http://glance.test/agentjoin/AgentView.aspx?SessionKey=44%2000&partnerid=20541&partneruserid=joe%26co&loginkey=%241%24"), "{url}");
+    let expected = "http://glance.test/agentjoin/AgentView.aspx?SessionKey=44+00&partnerid=20541&partneruserid=joe%26co&loginkey=%241%24";
+    assert!(url.starts_with(expected), "{url}");
     assert_eq!(text(&call, "name"), "agentView");
 }
 
@@ -629,7 +718,7 @@ async fn a_blocked_popup_fires_popupblocked_and_rejects() {
     let opener = fake_open(true);
     let service = fake_service(steps(&[step(200, &answer("found"))]));
     // A key no other test leaves a viewer open for (that viewer would be reused).
-    let joined = outcome(&agent::join_session("4401".into(), JsValue::UNDEFINED), 2000).await;
+    let joined = outcome(&fixture.agent.join_session("4401".into(), JsValue::UNDEFINED), 2000).await;
     service.restore();
     opener.restore_open();
 
@@ -642,9 +731,10 @@ async fn join_session_resolves_the_viewer_and_closing_it_fires_viewer_closed_onc
     let fixture = Fixture::new();
     let opener = fake_open(false);
     let service = fake_service(steps(&[step(200, &answer("found"))]));
-    let viewer = outcome(&agent::join_session("4400".into(), JsValue::UNDEFINED), 2000).await.expect("joined");
+    let viewer = outcome(&fixture.agent.join_session("4400".into(), JsValue::UNDEFINED), 2000).await.expect("joined");
     service.restore();
 
+    assert_eq!(opener.open_calls().length(), 1, "the waiting window became the viewer");
     let submission = opener.submissions().get(0);
     assert_eq!(text(&submission, "action"), "http://glance.test/agentjoin/AgentView.aspx");
     let fields = get(&submission, "fields");
@@ -655,7 +745,7 @@ async fn join_session_resolves_the_viewer_and_closing_it_fires_viewer_closed_onc
     let close: Function = get(&opened, "close").unchecked_into();
     close.call0(&JsValue::NULL).unwrap();
     close.call0(&JsValue::NULL).expect("a second close is harmless");
-    agent::close(viewer).expect("closing a closed viewer is harmless");
+    fixture.agent.close(viewer).expect("closing a closed viewer is harmless");
     wait(700).await;
     opener.restore_open();
     assert_eq!(names(&fixture.events), ["lookupWaiting", "lookupFound", "viewerOpened", "viewerClosed"]);
@@ -665,40 +755,35 @@ async fn join_session_resolves_the_viewer_and_closing_it_fires_viewer_closed_onc
 async fn viewer_closed_fires_once_when_the_agent_closes_the_viewer() {
     let fixture = Fixture::new();
     let opener = fake_open(false);
-    let viewer = outcome(&agent::open_viewer("4400".into(), JsValue::UNDEFINED), 1000).await.expect("opened");
+    let viewer = outcome(&fixture.agent.open_viewer("4400".into(), JsValue::UNDEFINED), 1000).await.expect("opened");
     remove_frame(&viewer); // its window now reports `closed`, as a window the agent closed does
     wait(1300).await;
-    agent::close(viewer).expect("harmless after the fact");
+    fixture.agent.close(viewer).expect("harmless after the fact");
     opener.restore_open();
     assert_eq!(names(&fixture.events).iter().filter(|n| *n == "viewerClosed").count(), 1);
+    assert!(!names(&fixture.events).contains(&"viewerDetached".to_owned()), "this page sets no opener policy");
 }
 
 #[wasm_bindgen_test]
 async fn viewer_events_are_dispatched_only_from_the_viewer_on_the_webserver_origin() {
     let fixture = Fixture::new();
     let named = recorder();
-    agent::add_event_listener("videoStarted".into(), named.handler().into()).unwrap();
+    fixture.agent.add_event_listener("videoStarted".into(), named.handler().into()).unwrap();
     let opener = fake_open(false);
-    let viewer = outcome(&agent::open_viewer("4400".into(), JsValue::UNDEFINED), 1000).await.expect("opened");
-    let event = |name: &str| {
-        let message = Object::new();
-        set(&message, "glanceEvent", &name.into());
-        let data = Object::new();
-        set(&data, "service", &"video".into());
-        set(&message, "data", &data);
-        JsValue::from(message)
-    };
+    let viewer = outcome(&fixture.agent.open_viewer("4400".into(), JsValue::UNDEFINED), 1000).await.expect("opened");
+    let event = |name: &str| object(&[("glanceEvent", name.into()), ("data", object(&[("service", "video".into())]))]);
     let window: JsValue = js_sys::global().into();
     post_message_event(&event("videoStarted"), WEBSERVER, &viewer);
     post_message_event(&event("spoofOrigin"), "http://evil.test", &viewer);
     post_message_event(&event("spoofSource"), WEBSERVER, &window);
+    post_message_event(&event("authenticateSucceeded"), WEBSERVER, &viewer);
     for junk in [JsValue::NULL, "videoStarted".into(), 5.into(), Object::new().into()] {
         post_message_event(&junk, WEBSERVER, &viewer);
     }
     post_message_event(&event(&"x".repeat(100_000)), WEBSERVER, &viewer);
     opener.restore_open();
-    let _ = agent::close(viewer);
-    agent::remove_event_listener("videoStarted".into(), named.handler().into()).unwrap();
+    let _ = fixture.agent.close(viewer);
+    fixture.agent.remove_event_listener("videoStarted".into(), named.handler().into()).unwrap();
 
     let heard: Vec<String> = names(&fixture.events).into_iter().filter(|n| !n.starts_with("viewer")).collect();
     assert_eq!(heard, ["videoStarted"]);
@@ -714,11 +799,9 @@ async fn iframe_mode_loads_the_viewer_in_the_iframe_by_element_or_id() {
     let frame = document.create_element("iframe").unwrap();
     frame.set_id("glance-frame");
     document.body().unwrap().append_child(&frame).unwrap();
-    let params = Object::new();
-    set(&params, "iframe", &"glance-frame".into());
     // Each open below is a viewer of its own, not the one already open for the key.
-    set(&params, "reuse", &false.into());
-    let viewer = outcome(&agent::open_viewer("4400".into(), params.clone().into()), 1000).await.expect("opened");
+    let params = object(&[("iframe", "glance-frame".into()), ("reuse", false.into())]);
+    let viewer = outcome(&fixture.agent.open_viewer("4400".into(), params.clone()), 1000).await.expect("opened");
 
     assert_eq!(viewer, get(&frame, "contentWindow"), "resolves with the iframe's window");
     assert_eq!(opener.open_calls().length(), 0, "no popup");
@@ -730,41 +813,41 @@ async fn iframe_mode_loads_the_viewer_in_the_iframe_by_element_or_id() {
 
     let detached = document.create_element("iframe").unwrap();
     set(&params, "iframe", &detached);
-    let blocked = outcome(&agent::open_viewer("4400".into(), params.clone().into()), 1000).await;
+    let blocked = outcome(&fixture.agent.open_viewer("4400".into(), params.clone()), 1000).await;
     assert_eq!(code(&blocked.expect_err("no window")), "iframe_blocked");
     set(&params, "iframe", &document.body().unwrap());
-    let not_frame = outcome(&agent::open_viewer("4400".into(), params.into()), 1000).await;
+    let not_frame = outcome(&fixture.agent.open_viewer("4400".into(), params), 1000).await;
     assert_eq!(code(&not_frame.expect_err("not an iframe")), "invalid_argument");
 
-    agent::close(frame.clone().into()).unwrap();
+    fixture.agent.close(frame.clone().into()).unwrap();
     assert_eq!(frame.get_attribute("src").as_deref(), Some("about:blank"));
     opener.restore_open();
     frame.remove();
-    let heard = names(&fixture.events);
-    assert_eq!(heard, ["viewerOpened", "iframeblocked", "viewerClosed"]);
+    assert_eq!(names(&fixture.events), ["viewerOpened", "iframeblocked", "viewerClosed"]);
 }
 
 #[wasm_bindgen_test]
 fn webserver_is_validated_and_normalised() {
-    let _fixture = Fixture::new();
-    agent::configure(WEBSERVER_SETTING, "https://glance.example.com/".into()).unwrap();
-    assert_eq!(agent::setting(WEBSERVER_SETTING), "https://glance.example.com");
+    let fixture = Fixture::new();
+    let agent = &fixture.agent;
+    agent.set_webserver("https://glance.example.com/".into()).unwrap();
+    assert_eq!(agent.webserver(), "https://glance.example.com");
     for bad in
         ["javascript:alert(1)", "ftp://glance.example.com", "glance.example.com", "https://glance.example.com/?x=1"]
     {
-        assert_eq!(code(&agent::configure(WEBSERVER_SETTING, bad.into()).expect_err(bad)), "invalid_argument");
+        assert_eq!(code(&agent.set_webserver(bad.into()).expect_err(bad)), "invalid_argument");
     }
-    assert_eq!(agent::setting(WEBSERVER_SETTING), "https://glance.example.com", "kept after refusals");
+    assert_eq!(agent.webserver(), "https://glance.example.com", "kept after refusals");
     // The browser parses it, so it is written as the browser will write the viewer's origin.
     for (given, written) in
         [("HTTP://127.1:8001/", "http://127.0.0.1:8001"), ("https://[0:0::1]:443/", "https://[::1]")]
     {
-        agent::configure(WEBSERVER_SETTING, given.into()).unwrap();
-        assert_eq!(agent::setting(WEBSERVER_SETTING), written, "{given}");
+        agent.set_webserver(given.into()).unwrap();
+        assert_eq!(agent.webserver(), written, "{given}");
     }
     for bad in ["https://user:pw@glance.example.com", "https://glance.example.com/#x", "http://"] {
-        assert_eq!(code(&agent::configure(WEBSERVER_SETTING, bad.into()).expect_err(bad)), "invalid_argument");
+        assert_eq!(code(&agent.set_webserver(bad.into()).expect_err(bad)), "invalid_argument");
     }
-    assert_eq!(agent::setting(POST_SETTING), true);
-    assert_eq!(code(&agent::configure(TIMEOUT_SETTING, 0.into()).expect_err("zero")), "invalid_argument");
+    assert!(agent.post_parameters_to_viewer());
+    assert_eq!(code(&agent.set_request_timeout(0.into()).expect_err("zero")), "invalid_argument");
 }

@@ -1,24 +1,29 @@
-//! The `#[wasm_bindgen]` boundary: what the JavaScript shim installs as `GLANCE.Agent`.
+//! The `#[wasm_bindgen]` boundary: the one class the JavaScript facade forwards `GLANCE.Agent` to,
+//! method for method and property for property (their names are listed once more, for calls made
+//! before the module has loaded, in `crate::surface`; a test checks the two agree).
 //!
-//! Every argument arrives as a `JsValue` and is checked here, so no page input can make the generated
-//! glue throw a `TypeError` of its own. Synchronous calls throw an `Error` with a `code`; calls that
-//! return a promise never throw, they reject.
-
-use alloc::string::String;
+//! A page's arguments arrive as `JsValue` and are read and checked here and in the modules it calls,
+//! so no page input can make the generated glue throw. Synchronous calls throw an `Error` with a
+//! `code`; calls that return a promise never throw, they reject.
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
-use super::agent::with_agent;
-use super::dispatch::{fire, Handler};
-use super::js::{self, settled, to_error};
+use super::bus::{self, any_handler, named_handler};
+use super::diagnose;
+use super::js::{self, to_error, Options};
 use super::lookup::{self, OnFound};
+use super::page;
+use super::signal::{call_signal, cancelable};
+use super::signin;
+use super::state::with_agent;
 use super::viewer::{self, OpenOptions};
-use crate::credentials::{Credentials, PartnerIdInput};
-use crate::encoding::{integer_text, safe_integer};
 use crate::error::AgentError;
 use crate::events::event_name;
-use crate::protocol::{session_key, session_key_from_number, IN_SESSION_PATH, SESSION_KEY_RULE};
+use crate::protocol::{
+    read_sessions, session_key, session_key_from_number, Failure, Reply, IN_SESSION_PATH, SESSION_KEY_RULE,
+};
+use crate::settings::request_timeout;
 use crate::url::Webserver;
 
 type JsResult<T> = Result<T, JsValue>;
@@ -27,53 +32,7 @@ fn thrown<T>(result: Result<T, AgentError>) -> JsResult<T> {
     result.map_err(|error| to_error(&error))
 }
 
-/// Stores the credentials used by lookups and viewers: the facade reads `{loginkey, partnerid,
-/// partneruserid}` and passes their values. Throws `invalid_credentials` (naming the field) and keeps
-/// the previous credentials when they are malformed. Expiry is checked when they are used.
-#[wasm_bindgen(js_name = authenticate)]
-pub fn authenticate(login_key: JsValue, partner_id: JsValue, user: JsValue) -> JsResult<()> {
-    let partner_id_text = partner_id.as_string();
-    let partner_id = match (partner_id.as_f64(), &partner_id_text) {
-        (Some(number), _) => PartnerIdInput::Number(number),
-        (None, Some(text)) => PartnerIdInput::Text(text),
-        (None, None) => PartnerIdInput::Invalid,
-    };
-    let user = user.as_string().or_else(|| user.as_f64().and_then(integer_text));
-    store(Credentials::new(login_key.as_string(), partner_id, user))
-}
-
-fn store(credentials: Result<Credentials, AgentError>) -> JsResult<()> {
-    thrown(credentials.map(|credentials| with_agent(|agent| agent.credentials = Some(credentials))))
-}
-
-/// Fires `name` with `data` to the page's listeners: how the facade reports what it does itself
-/// (`authenticateSucceeded` and `authenticateFailed` of a SAML sign-in).
-#[wasm_bindgen(js_name = fireEvent)]
-pub fn fire_event(name: JsValue, data: JsValue) {
-    fire(&name.as_string().unwrap_or_default(), &data);
-}
-
-/// The form body of the `AgentInSession` request (PROTOCOL.md section 5) about `key`, or about every
-/// session for `""`; throws `not_authenticated` or `loginkey_expired` when the credentials cannot be sent.
-#[wasm_bindgen(js_name = inSessionBody)]
-pub fn in_session_body(key: JsValue) -> JsResult<JsValue> {
-    let key = match key.as_string() {
-        Some(text) if text.is_empty() => Ok(text),
-        _ => key_from(&key),
-    };
-    let now = js::now_seconds();
-    thrown(
-        key.and_then(|key| with_agent(|agent| agent.request(IN_SESSION_PATH, &key, now)))
-            .map(|request| request.body.into()),
-    )
-}
-
-/// Forgets the credentials.
-#[wasm_bindgen(js_name = logout)]
-pub fn logout() {
-    with_agent(|agent| agent.credentials = None);
-}
-
+/// A session key as a page passes it: text, or a whole number.
 fn key_from(value: &JsValue) -> Result<String, AgentError> {
     match (value.as_string(), value.as_f64()) {
         (Some(text), _) => session_key(&text),
@@ -82,149 +41,254 @@ fn key_from(value: &JsValue) -> Result<String, AgentError> {
     }
 }
 
-/// Looks a session up (`wait` defaults to true). See the API reference for the events it fires.
-/// (The facade turns `{wait, signal}` into `wait`, and handles the signal.)
-#[wasm_bindgen(js_name = lookupSession)]
-pub fn lookup_session(key: JsValue, wait: JsValue) -> Promise {
-    let key = match key_from(&key) {
-        Ok(key) => key,
-        Err(error) => return settled(Err(error)),
-    };
-    let wait = js::is_absent(&wait) || wait.is_truthy();
-    lookup::start(key, wait, OnFound::Result)
-}
-
-/// Cancels lookup `id` (from `setting(4)`), or the most recent one (`cancelLookup()`), if it is still in
-/// progress, firing `lookupCanceled`.
-#[wasm_bindgen(js_name = cancelLookup)]
-pub fn cancel_lookup(id: Option<u32>) {
-    lookup::cancel(id);
-}
-
-/// Looks the session up (waiting, unless `params.wait` is false) and opens its viewer, or focuses the
-/// viewer already open for it. Resolves to the viewer's window.
-#[wasm_bindgen(js_name = joinSession)]
-pub fn join_session(key: JsValue, params: JsValue) -> Promise {
-    let (key, mut options) = match options_for(&key, &params) {
-        Ok(prepared) => prepared,
-        Err(error) => return settled(Err(error)),
-    };
-    if let Some(open) = viewer::reuse(&key, &options) {
-        return settled(Ok(open));
+/// A promise for a call whose `Result` is known at once.
+fn settled(result: Result<JsValue, AgentError>) -> Promise {
+    match result {
+        Ok(value) => Promise::resolve(&value),
+        Err(error) => js::rejected(error),
     }
-    viewer::open_waiting_window(&key, &mut options);
-    lookup::start(key, options.wait, OnFound::OpenViewer(options))
 }
 
-/// The session key and `params` of `joinSession` and `openViewer`.
-fn options_for(key: &JsValue, params: &JsValue) -> Result<(String, OpenOptions), AgentError> {
-    let key = key_from(key)?;
-    let mut options = OpenOptions::from_params(params)?;
-    options.key.clone_from(&key);
-    Ok((key, options))
+/// `GLANCE.Agent`, as the module implements it.
+#[wasm_bindgen(js_name = GlanceAgent)]
+pub struct Agent;
+
+impl Default for Agent {
+    fn default() -> Self {
+        Agent
+    }
 }
 
-/// Opens the viewer for a session key, with the stored credentials if any, or focuses the viewer
-/// already open for it.
-#[wasm_bindgen(js_name = openViewer)]
-pub fn open_viewer(key: JsValue, params: JsValue) -> Promise {
-    settled(options_for(&key, &params).and_then(|(key, options)| match viewer::reuse(&key, &options) {
-        Some(open) => Ok(open),
-        None => viewer::open_session(&key, &options),
-    }))
-}
+#[wasm_bindgen(js_class = GlanceAgent)]
+impl Agent {
+    /// The agent; every instance shares the one state.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Agent {
+        Agent
+    }
 
-/// Opens a viewer URL (normally a lookup's `agentjoinurl`). Only `http:` and `https:`.
-#[wasm_bindgen(js_name = openAgentJoinURL)]
-pub fn open_agent_join_url(url: JsValue, params: JsValue) -> Promise {
-    settled((|| {
-        let url = url.as_string().ok_or(AgentError::InvalidUrl)?;
-        viewer::open_join_url(&url, &OpenOptions::from_params(&params)?, false)
-    })())
-}
+    /// `GLANCE.Agent.webserver`: the Glance server, default `https://www.glance.net`.
+    #[wasm_bindgen(getter)]
+    pub fn webserver(&self) -> String {
+        with_agent(|agent| agent.settings.webserver.base().to_owned())
+    }
 
-/// Closes a viewer returned by `joinSession`/`openViewer`/`openAgentJoinURL` and fires `viewerClosed`.
-#[wasm_bindgen(js_name = close)]
-pub fn close(viewer: JsValue) -> JsResult<()> {
-    thrown(viewer::close(&viewer))
-}
+    /// Sets the webserver: an http(s) URL without query, fragment or user info; throws
+    /// `invalid_argument` and keeps the old value otherwise.
+    #[wasm_bindgen(setter)]
+    pub fn set_webserver(&self, value: JsValue) -> JsResult<()> {
+        let url = value.as_string().and_then(|text| page::parse_url(&text));
+        let webserver = thrown(Webserver::from_url(url))?;
+        with_agent(|agent| agent.settings.webserver = webserver);
+        Ok(())
+    }
 
-/// `listen` kind bit: add the listener (else remove it).
-pub const ADD: u32 = 1;
-/// `listen` kind bit: the listener is for every event (else for one, by name).
-pub const EVERY_EVENT: u32 = 2;
+    /// `GLANCE.Agent.postParametersToViewer`: send the viewer its parameters by POST (default true).
+    #[wasm_bindgen(getter = postParametersToViewer)]
+    pub fn post_parameters_to_viewer(&self) -> bool {
+        with_agent(|agent| agent.settings.post_parameters)
+    }
 
-/// The four listener calls in one: `kind` 0 `removeEventListener(name, handler)`, 1 (`ADD`)
-/// `addEventListener(name, handler)`, 2 (`EVERY_EVENT`) `removeEventListenerAll(handler)`,
-/// 3 `addEventListenerAll(handler)`. A listener is called `handler(eventname, eventdata)`.
-#[wasm_bindgen(js_name = listen)]
-pub fn listen(kind: u32, name_or_handler: JsValue, handler: JsValue) -> JsResult<()> {
-    let (name, handler) = if kind & EVERY_EVENT == 0 {
-        let name = name_or_handler.as_string().unwrap_or_default();
-        thrown(event_name(&name))?;
-        (Some(name), handler)
-    } else {
-        (None, name_or_handler)
-    };
-    let handler = thrown(Handler::new(handler).ok_or(AgentError::InvalidArgument("the handler must be a function")))?;
-    let name = name.as_deref();
-    with_agent(|agent| {
-        if kind & ADD == 0 {
-            agent.listeners.remove(name, &handler)
-        } else {
-            agent.listeners.add(name, handler)
-        }
-    });
-    Ok(())
-}
+    /// Sets `postParametersToViewer`: any value, read as true or false.
+    #[wasm_bindgen(setter = postParametersToViewer)]
+    pub fn set_post_parameters_to_viewer(&self, value: JsValue) {
+        let post = value.is_truthy();
+        with_agent(|agent| agent.settings.post_parameters = post);
+    }
 
-/// `GLANCE.Agent` properties held by the module, by number (the facade maps names to these, so no
-/// string crosses the boundary): 0 `webserver`, 1 `postParametersToViewer`, 2 `requestTimeout`; and,
-/// read-only for the facade, 3 the stored login key's expiry (Unix seconds, `undefined` without one)
-/// and 4 the id of the newest lookup in progress (0 if none), which the facade compares before and
-/// after a call to learn which lookup the call started, so that its `params.signal` can cancel it.
-const WEBSERVER: u32 = 0;
-const POST_PARAMETERS_TO_VIEWER: u32 = 1;
-const REQUEST_TIMEOUT: u32 = 2;
-const LOGIN_KEY_EXPIRES: u32 = 3;
-const NEWEST_LOOKUP: u32 = 4;
+    /// `GLANCE.Agent.requestTimeout`: milliseconds one request may take (default 10000).
+    #[wasm_bindgen(getter = requestTimeout)]
+    pub fn request_timeout(&self) -> u32 {
+        with_agent(|agent| agent.settings.request_timeout_ms)
+    }
 
-/// Reads a property of `GLANCE.Agent` (see the numbers above).
-#[wasm_bindgen(js_name = setting)]
-pub fn setting(property: u32) -> JsValue {
-    with_agent(|agent| match property {
-        WEBSERVER => JsValue::from_str(agent.webserver.base()),
-        POST_PARAMETERS_TO_VIEWER => JsValue::from_bool(agent.post_parameters),
-        REQUEST_TIMEOUT => JsValue::from_f64(f64::from(agent.request_timeout_ms)),
-        LOGIN_KEY_EXPIRES => match &agent.credentials {
-            Some(credentials) => JsValue::from_f64(credentials.login_key().expires() as f64),
-            None => JsValue::UNDEFINED,
-        },
-        NEWEST_LOOKUP => JsValue::from(agent.lookups.last().map_or(0, |lookup| lookup.id())),
-        _ => JsValue::UNDEFINED,
-    })
-}
+    /// Sets `requestTimeout`: whole milliseconds from 1 to 600000, else throws `invalid_argument`.
+    #[wasm_bindgen(setter = requestTimeout)]
+    pub fn set_request_timeout(&self, value: JsValue) -> JsResult<()> {
+        let millis = thrown(request_timeout(value.as_f64()))?;
+        with_agent(|agent| agent.settings.request_timeout_ms = millis);
+        Ok(())
+    }
 
-/// Sets a property of `GLANCE.Agent`; throws `invalid_argument` for a bad value, keeping the old one:
-/// - `webserver`: an http(s) URL;
-/// - `postParametersToViewer`: any value, read as true or false;
-/// - `requestTimeout`: whole milliseconds from 1 to 600000, the limit on one lookup request.
-#[wasm_bindgen(js_name = configure)]
-pub fn configure(property: u32, value: JsValue) -> JsResult<()> {
-    thrown(match property {
-        WEBSERVER => Webserver::from_url(js::parse_url(&value.as_string().unwrap_or_default()))
-            .map(|webserver| with_agent(|agent| agent.webserver = webserver)),
-        POST_PARAMETERS_TO_VIEWER => {
-            let post = value.is_truthy();
-            with_agent(|agent| agent.post_parameters = post);
-            Ok(())
-        }
-        _ => match value.as_f64().and_then(safe_integer).filter(|ms| (1..=600_000).contains(ms)) {
-            Some(millis) => {
-                with_agent(|agent| agent.request_timeout_ms = millis as u32);
-                Ok(())
+    /// `authenticate(credentials)`: `{loginkey, partnerid, partneruserid}` (stored; throws
+    /// `invalid_credentials` naming the field, keeping the previous ones), `{getLoginKey}` (asked for
+    /// keys as calls need them; resolves once the first is held), or one identity-provider hint
+    /// (`{idpid | idpname | idptoken | idpusername}`: a SAML sign-in; resolves once signed in).
+    pub fn authenticate(&self, credentials: JsValue) -> JsResult<Promise> {
+        thrown(signin::authenticate(credentials))
+    }
+
+    /// `logout()`: forgets the credentials and ends a sign-in under way.
+    pub fn logout(&self) {
+        signin::logout();
+    }
+
+    /// `lookupSession(key, wait = true)` or `lookupSession(key, {wait, signal})`.
+    #[wasm_bindgen(js_name = lookupSession)]
+    pub fn lookup_session(&self, key: JsValue, wait: JsValue) -> Promise {
+        let call = || {
+            let key = key_from(&key)?;
+            if js::is_absent(&wait) || !js::is_object_like(&wait) {
+                return Ok((key, js::is_absent(&wait) || wait.is_truthy(), None));
             }
-            None => Err(AgentError::InvalidArgument("requestTimeout must be whole milliseconds from 1 to 600000")),
-        },
-    })
+            let options = Options::new(wait, "lookupSession takes wait as true/false or {wait, signal}")?;
+            let waits = options.flag("wait", "params.wait must be true or false")?.unwrap_or(true);
+            Ok((key, waits, call_signal(&options)?))
+        };
+        match call() {
+            Ok((key, wait, signal)) => lookup::start(key, wait, signal, OnFound::Result),
+            Err(error) => js::rejected(error),
+        }
+    }
+
+    /// `cancelLookup()`: cancels the most recent lookup in progress.
+    #[wasm_bindgen(js_name = cancelLookup)]
+    pub fn cancel_lookup(&self) {
+        lookup::cancel(None);
+    }
+
+    /// `joinSession(key, params)`: looks the session up and opens its viewer (or focuses the one open
+    /// for it). A window viewer's window opens now, inside the agent's click.
+    #[wasm_bindgen(js_name = joinSession)]
+    pub fn join_session(&self, key: JsValue, params: JsValue) -> Promise {
+        let prepared = key_from(&key).and_then(|key| Ok((OpenOptions::from_params(params)?.for_session(&key), key)));
+        let (mut options, key) = match prepared {
+            Ok(prepared) => prepared,
+            Err(error) => return js::rejected(error),
+        };
+        if let Some(open) = viewer::reuse(&key, &options) {
+            return Promise::resolve(&open);
+        }
+        viewer::open_waiting_window(&key, &mut options);
+        let (wait, signal) = (options.wait, options.signal.clone());
+        lookup::start(key, wait, signal, OnFound::OpenViewer(options))
+    }
+
+    /// `openViewer(key, params)`: opens the viewer of a session (or focuses the one open for it), with
+    /// the stored credentials if any.
+    #[wasm_bindgen(js_name = openViewer)]
+    pub fn open_viewer(&self, key: JsValue, params: JsValue) -> Promise {
+        let prepared = key_from(&key).and_then(|key| Ok((OpenOptions::from_params(params)?.for_session(&key), key)));
+        let (mut options, key) = match prepared {
+            Ok(prepared) => prepared,
+            Err(error) => return js::rejected(error),
+        };
+        if let Some(open) = viewer::reuse(&key, &options) {
+            return Promise::resolve(&open);
+        }
+        match signin::held_now() {
+            signin::Held::Ready(credentials) => settled(viewer::open_session(&key, &options, credentials)),
+            signin::Held::Expired => js::rejected(AgentError::LoginKeyExpired),
+            signin::Held::Renewing => {
+                // The key is on its way: the window opens now, inside the click, and the viewer loads
+                // into it once the key is here.
+                viewer::open_waiting_window(&key, &mut options);
+                let key_here = cancelable(options.signal.clone(), signin::for_call());
+                js::promise(async move {
+                    let credentials = key_here.await;
+                    let opened =
+                        credentials.and_then(|credentials| viewer::open_session(&key, &options, Some(credentials)));
+                    if opened.is_err() {
+                        viewer::close_waiting_window(&options);
+                    }
+                    opened
+                })
+            }
+        }
+    }
+
+    /// `openAgentJoinURL(url, params)`: opens a viewer URL; only http(s). The credentials go with it
+    /// only to the webserver's origin, and only an unexpired key.
+    #[wasm_bindgen(js_name = openAgentJoinURL)]
+    pub fn open_agent_join_url(&self, url: JsValue, params: JsValue) -> Promise {
+        settled((|| {
+            let url = url.as_string().ok_or(AgentError::InvalidUrl)?;
+            let options = OpenOptions::from_params(params)?;
+            viewer::open_join_url(&url, &options, signin::held_key())
+        })())
+    }
+
+    /// `close(viewer)`: closes a viewer (its window, or the iframe) and fires `viewerClosed`.
+    pub fn close(&self, viewer: JsValue) -> JsResult<()> {
+        thrown(viewer::close(&viewer))
+    }
+
+    /// `inSession(key, {signal})`: whether the agent is in session `key`; with no key (or `""`), the
+    /// list of sessions the agent is in. One `AgentInSession` request.
+    #[wasm_bindgen(js_name = inSession)]
+    pub fn in_session(&self, key: JsValue, params: JsValue) -> Promise {
+        let call = || {
+            let every = js::is_absent(&key) || key.as_string().is_some_and(|text| text.is_empty());
+            let key = if every { String::new() } else { key_from(&key)? };
+            let options = Options::new(params, "params must be an object of the documented options")?;
+            Ok((key, call_signal(&options)?))
+        };
+        let (key, signal) = match call() {
+            Ok(call) => call,
+            Err(error) => return js::rejected(error),
+        };
+        js::promise(cancelable(signal, async move {
+            let credentials = signin::for_call().await?;
+            let refused = |reply: &Reply| matches!(read_sessions(reply), Err(Failure::KeyRefused(_)));
+            let (reply, _) = lookup::ask(IN_SESSION_PATH, &key, credentials, refused).await?;
+            let sessions = read_sessions(&reply).map_err(|failure| failure.into_error())?;
+            if key.is_empty() {
+                return Ok(js::to_js(&sessions));
+            }
+            // The service answers about the key asked for; the list is checked all the same.
+            Ok(JsValue::from_bool(sessions.iter().any(|session| session.passcode == key)))
+        }))
+    }
+
+    /// `diagnose()`: a report of what a join needs. Called inside a click, it also tries a popup.
+    pub fn diagnose(&self) -> Promise {
+        diagnose::start()
+    }
+
+    /// `addEventListener(name, handler)`: `handler(eventname, eventdata)` for every `name` event.
+    /// Returns a disposer that removes it.
+    #[wasm_bindgen(js_name = addEventListener)]
+    pub fn add_event_listener(&self, name: JsValue, handler: JsValue) -> JsResult<JsValue> {
+        let (name, handler) = thrown(named_handler(&name, handler))?;
+        Ok(bus::listen(Some(name), handler))
+    }
+
+    /// `addEventListenerAll(handler)`: `handler(eventname, eventdata)` for every event. Returns a
+    /// disposer that removes it.
+    #[wasm_bindgen(js_name = addEventListenerAll)]
+    pub fn add_event_listener_all(&self, handler: JsValue) -> JsResult<JsValue> {
+        let handler = thrown(any_handler(handler))?;
+        Ok(bus::listen(None, handler))
+    }
+
+    /// `removeEventListener(name, handler)`.
+    #[wasm_bindgen(js_name = removeEventListener)]
+    pub fn remove_event_listener(&self, name: JsValue, handler: JsValue) -> JsResult<()> {
+        let (name, handler) = thrown(named_handler(&name, handler))?;
+        with_agent(|agent| agent.listeners.remove(Some(&name), &handler));
+        Ok(())
+    }
+
+    /// `removeEventListenerAll(handler)`.
+    #[wasm_bindgen(js_name = removeEventListenerAll)]
+    pub fn remove_event_listener_all(&self, handler: JsValue) -> JsResult<()> {
+        let handler = thrown(any_handler(handler))?;
+        with_agent(|agent| agent.listeners.remove(None, &handler));
+        Ok(())
+    }
+
+    /// `once(name, {signal})`: the data of the next `name` event. Aborting `signal` removes the
+    /// listener and rejects with `canceled`.
+    pub fn once(&self, name: JsValue, options: JsValue) -> Promise {
+        let call = || {
+            let name = name.as_string().ok_or(AgentError::InvalidArgument(crate::events::EVENT_NAME_RULE))?;
+            event_name(&name)?;
+            let options = Options::new(options, "options must be {signal}")?;
+            Ok((name, call_signal(&options)?))
+        };
+        match call() {
+            Ok((name, signal)) => bus::once(name, signal),
+            Err(error) => js::rejected(error),
+        }
+    }
 }

@@ -1,123 +1,23 @@
-//! Small helpers over JavaScript values, and bindings for calls that a page may have replaced with
-//! something that throws: those are `catch`, so a throw becomes an `Err` instead of unwinding the module.
+//! Reading what a page passes in, and the one road from an [`AgentError`] to the JavaScript `Error`
+//! a call throws or rejects with.
+//!
+//! A page's objects are read with `Reflect.get` through a `catch` binding, one field at a time: a
+//! getter or proxy that throws becomes an error of the call, never an exception through the module.
 
-use alloc::string::String;
+use std::future::Future;
 
-use js_sys::{Object, Promise};
+use futures_util::future::LocalBoxFuture;
+
+use js_sys::{Object, Promise, Reflect};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::future_to_promise;
 
 use crate::error::AgentError;
-use crate::events::AGENT_SERVICE;
-use crate::url::{HttpUrl, MAX_URL_LEN};
 
-#[wasm_bindgen]
-extern "C" {
-    /// The browser's `URL`, which parses URLs exactly as the browser will load them.
-    #[wasm_bindgen(js_name = URL)]
-    type BrowserUrl;
-
-    #[wasm_bindgen(catch, constructor, js_class = URL)]
-    fn new(text: &str) -> Result<BrowserUrl, JsValue>;
-
-    /// `promise.then(on_fulfilled, on_rejected)`.
-    #[wasm_bindgen(catch, js_name = then, method)]
-    fn then2(this: &Thenable, on_fulfilled: &JsValue, on_rejected: &JsValue) -> Result<JsValue, JsValue>;
-
-    type Thenable;
-
-    /// `window.addEventListener(kind, listener)`.
-    #[wasm_bindgen(catch, js_name = addEventListener)]
-    pub fn add_window_listener(kind: &str, listener: &JsValue) -> Result<(), JsValue>;
-
-    /// `Reflect.get(object, key)` with the key passed as a string, not a `JsValue` made for the call.
-    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = get)]
-    fn reflect_get(object: &JsValue, key: &str) -> Result<JsValue, JsValue>;
-
-    /// `Reflect.set(object, key, value)`.
-    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
-    fn reflect_set(object: &Object, key: &str, value: &JsValue) -> bool;
-
-    /// `Reflect.set(object, key, value)` for a string value.
-    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
-    fn reflect_set_str(object: &Object, key: &str, value: &str) -> bool;
-
-    /// `Reflect.set` on an object the page gave, whose setter may throw.
-    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = set)]
-    fn reflect_try_set_str(object: &JsValue, key: &str, value: &str) -> Result<bool, JsValue>;
-
-    #[wasm_bindgen(catch, js_namespace = console, js_name = error)]
-    fn console_error(before: &str, name: &str, after: &str, detail: &JsValue) -> Result<(), JsValue>;
-}
-
-/// `promise.then(on_fulfilled, on_rejected)`; `Err` if `promise` is not a thenable.
-pub fn then(promise: &JsValue, on_fulfilled: &JsValue, on_rejected: &JsValue) -> Result<JsValue, JsValue> {
-    promise.unchecked_ref::<Thenable>().then2(on_fulfilled, on_rejected)
-}
-
-/// A JavaScript function that runs `f`. It is owned by JavaScript and freed when no longer reachable,
-/// so it may be called late (after a cancel, say) without error; `f` must then do nothing harmful.
-pub fn callback(f: impl FnMut(JsValue) + 'static) -> JsValue {
-    Closure::<dyn FnMut(JsValue)>::new(f).into_js_value()
-}
-
-/// Reports a listener that threw: the page should see it, but it must not stop the other listeners.
-pub fn report_listener_error(event: &str, thrown: &JsValue) {
-    let _ = console_error("GLANCE.Agent: a listener for", event, "threw:", thrown);
-}
-
-/// Reads `object[key]`; `Err` if a getter or proxy throws, or `object` is not an object.
+/// `object[key]`; `Err` if `object` is not an object or a getter or proxy throws.
 pub fn get(object: &JsValue, key: &str) -> Result<JsValue, JsValue> {
-    reflect_get(object, key)
-}
-
-/// Sets `object[key] = value` on an object the library created.
-pub fn set(object: &Object, key: &str, value: &JsValue) {
-    reflect_set(object, key, value);
-}
-
-/// Sets `object[key] = text` on an object the library created.
-pub fn set_str(object: &Object, key: &str, text: &str) {
-    reflect_set_str(object, key, text);
-}
-
-/// Sets `object[key] = text` where the page may refuse; false if it did.
-pub fn try_set_str(object: &JsValue, key: &str, text: &str) -> bool {
-    reflect_try_set_str(object, key, text).unwrap_or(false)
-}
-
-/// An http(s) URL as the browser parses it; `None` for anything else, or a URL with user info.
-/// Letting the browser take it apart makes its origin the one `message` events will carry.
-pub fn parse_url(text: &str) -> Option<HttpUrl> {
-    if text.len() > MAX_URL_LEN {
-        return None;
-    }
-    let url = BrowserUrl::new(text).ok()?;
-    let parts = read_fields(&url, "protocol username password pathname search hash origin");
-    let read = |at: u32| parts.get(at).as_string().unwrap_or_default();
-    let protocol = read(0);
-    if !(protocol == "https:" || protocol == "http:") || !read(1).is_empty() || !read(2).is_empty() {
-        return None;
-    }
-    let mut rest = read(3);
-    rest.push_str(&read(4));
-    rest.push_str(&read(5));
-    Some(HttpUrl::from_parts(read(6), rest))
-}
-
-/// `{service: "agent", ...}` for the events the library fires.
-pub fn agent_event() -> Object {
-    let data = Object::new();
-    set_str(&data, "service", AGENT_SERVICE);
-    data
-}
-
-#[wasm_bindgen(module = "/js/dom.js")]
-extern "C" {
-    /// `object`'s fields named in `names` (space-separated), each read once, as an array; empty when
-    /// `object` is null or undefined or a getter throws. One call instead of one per field.
-    #[wasm_bindgen(js_name = readFields)]
-    pub fn read_fields(object: &JsValue, names: &str) -> js_sys::Array;
+    Reflect::get(object, &JsValue::from_str(key))
 }
 
 /// `undefined` and `null`, which options treat as "not given".
@@ -130,27 +30,102 @@ pub fn is_object_like(value: &JsValue) -> bool {
     value.is_object() || value.is_function()
 }
 
-/// The JavaScript `Error` for a failure: its message, plus `code` and, for lookup failures, `reason`.
+/// A page's options object: absent (every default), or an object whose fields are read once each.
+pub struct Options(Option<JsValue>);
+
+impl Options {
+    /// `value` as options; `Err(why)` when it is neither absent nor an object.
+    pub fn new(value: JsValue, why: &'static str) -> Result<Options, AgentError> {
+        if is_absent(&value) {
+            return Ok(Options(None));
+        }
+        if !is_object_like(&value) {
+            return Err(AgentError::InvalidArgument(why));
+        }
+        Ok(Options(Some(value)))
+    }
+
+    /// Field `name`, `None` when absent; `Err(why)` when reading it throws.
+    pub fn field(&self, name: &str, why: &'static str) -> Result<Option<JsValue>, AgentError> {
+        let Some(object) = &self.0 else { return Ok(None) };
+        let value = get(object, name).map_err(|_| AgentError::InvalidArgument(why))?;
+        Ok(Some(value).filter(|value| !is_absent(value)))
+    }
+
+    /// Field `name` as text of at most `max_chars` characters.
+    pub fn text(&self, name: &str, max_chars: usize, why: &'static str) -> Result<Option<String>, AgentError> {
+        match self.field(name, why)? {
+            None => Ok(None),
+            Some(value) => match value.as_string() {
+                Some(text) if text.chars().count() <= max_chars => Ok(Some(text)),
+                _ => Err(AgentError::InvalidArgument(why)),
+            },
+        }
+    }
+
+    /// Field `name` as a yes/no: `true`/`false`, `"true"`/`"false"`, `1`/`0`, `"1"`/`"0"` (consoles
+    /// written for production pass strings), `None` when absent.
+    pub fn flag(&self, name: &str, why: &'static str) -> Result<Option<bool>, AgentError> {
+        match self.field(name, why)? {
+            None => Ok(None),
+            Some(value) => flag_of(&value).map(Some).ok_or(AgentError::InvalidArgument(why)),
+        }
+    }
+}
+
+/// A yes/no as pages write it.
+pub fn flag_of(value: &JsValue) -> Option<bool> {
+    if let Some(flag) = value.as_bool() {
+        return Some(flag);
+    }
+    match (value.as_f64(), value.as_string().as_deref()) {
+        (Some(1.0), _) => Some(true),
+        (Some(0.0), _) => Some(false),
+        (_, Some("true" | "1")) => Some(true),
+        (_, Some("false" | "0")) => Some(false),
+        _ => None,
+    }
+}
+
+/// A value as text: a string, or a number written as JavaScript would (whole numbers only).
+pub fn text_of(value: &JsValue) -> Option<String> {
+    value.as_string().or_else(|| value.as_f64().and_then(crate::credentials::safe_integer).map(|n| n.to_string()))
+}
+
+/// The JavaScript `Error` for a failure: its message, its `code`, and for failures the service or a
+/// provider explained, its `reason`. The only place errors are made.
 pub fn to_error(error: &AgentError) -> JsValue {
-    let value = js_sys::Error::new(&error.message());
-    let object: &Object = value.unchecked_ref();
-    set_str(object, "code", error.code());
-    if matches!(error, AgentError::ServiceError(_) | AgentError::ServiceUnavailable(_) | AgentError::TimedOut) {
-        set_str(object, "reason", error.reason());
+    let value = js_sys::Error::new(&error.to_string());
+    let _ = Reflect::set(&value, &"code".into(), &error.code().into());
+    if error.has_reason() {
+        let _ = Reflect::set(&value, &"reason".into(), &error.reason().into());
     }
     value.into()
 }
 
-/// A settled promise for a result that is known at once.
-pub fn settled(result: Result<JsValue, AgentError>) -> Promise {
-    match result {
-        Ok(value) => Promise::resolve(&value),
-        Err(error) => Promise::reject(&to_error(&error)),
-    }
+/// A promise that settles with what `task` gives: the value, or the error's `Error`.
+pub fn promise(task: impl Future<Output = Result<JsValue, AgentError>> + 'static) -> Promise {
+    settle(Box::pin(task))
 }
 
-/// The message of a thrown value, for a `reason`.
-pub fn error_message(thrown: &JsValue) -> String {
+/// One instance of the conversion for every task (each would otherwise be a copy of it).
+fn settle(task: LocalBoxFuture<'static, Result<JsValue, AgentError>>) -> Promise {
+    future_to_promise(async move { task.await.map_err(|error| to_error(&error)) })
+}
+
+/// A promise rejected with `error`'s `Error`.
+pub fn rejected(error: AgentError) -> Promise {
+    Promise::reject(&to_error(&error))
+}
+
+/// A plain object (or array) made from `value`, for results and event payloads; `None` is `null`.
+pub fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
+    let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
+    value.serialize(&serializer).unwrap_or_else(|_| Object::new().into())
+}
+
+/// The message of a thrown or rejected value, for a `reason`: its `message`, or the value if it is a string.
+pub fn message_of(thrown: &JsValue) -> String {
     get(thrown, "message")
         .ok()
         .and_then(|message| message.as_string())
@@ -166,4 +141,16 @@ pub fn call_method(object: &JsValue, method: &str) -> Result<JsValue, JsValue> {
 /// Whole seconds since the Unix epoch, the unit of login key expiry.
 pub fn now_seconds() -> u64 {
     (js_sys::Date::now() / 1000.0) as u64
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = console, js_name = error)]
+    fn console_error(text: &str, detail: &JsValue) -> Result<(), JsValue>;
+}
+
+/// Reports on the console what the page should see but nobody can be told otherwise (a listener
+/// that threw). Never a credential: callers pass the library's own words and the page's value.
+pub fn report(text: &str, detail: &JsValue) {
+    let _ = console_error(text, detail);
 }

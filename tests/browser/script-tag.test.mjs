@@ -49,7 +49,7 @@ test('the script tag installs GLANCE.Agent synchronously and queues calls made b
   assert.equal(lookup.method, 'POST');
   assert.equal(lookup.origin, env.consoleOrigin, 'a cross-origin request, as in production');
   assert.match(lookup.contentType, /^application\/x-www-form-urlencoded/);
-  assert.match(lookup.body, /^partnerid=20541&partneruserid=agent%207&loginkey=%241%24\d+%24[\w-]{43}&ssnkey=1234$/);
+  assert.match(lookup.body, /^partnerid=20541&partneruserid=agent\+7&loginkey=%241%24\d+%24[\w-]{43}&ssnkey=1234$/);
   assert.deepEqual(problems, []);
 });
 
@@ -164,4 +164,36 @@ test('the script tag works under Content-Security-Policy script-src self wasm-un
   await context.close();
   assert.equal(passcode, '1234');
   assert.deepEqual(problems, []);
+});
+
+test('a console that enforces Trusted Types joins: the answer is read in the module, not by a DOM sink', async () => {
+  // Before: every lookup failed with service_error, because the XML answer went through
+  // DOMParser.parseFromString, which `require-trusted-types-for 'script'` forbids.
+  env.glance.answer = { status: 200, body: FOUND(env.glance.origin) };
+  env.page('tt-test.js', `
+    window.log = [];
+    GLANCE.Agent.addEventListenerAll((name) => log.push(name));
+    GLANCE.Agent.webserver = ${JSON.stringify(env.glance.origin)};
+    GLANCE.Agent.authenticate(${JSON.stringify(credentials())});
+    document.getElementById('join').onclick = () => {
+      window.joined = GLANCE.Agent.joinSession('1234').then(
+        (viewer) => typeof viewer.close, (error) => error.code + ': ' + error.message);
+    };`, {}, 'text/javascript');
+  const url = env.page('trusted-types.html', `<!doctype html>
+    <script src="/dist/script/glance-agent.js"></script>
+    <button id="join">Join</button>
+    <script src="/tt-test.js"></script>`,
+  { 'Content-Security-Policy': `require-trusted-types-for 'script'; trusted-types 'none'; `
+    + `script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' ${env.glance.origin}` });
+  const { tab, context, problems } = await env.open(url);
+  const popup = context.waitForEvent('page');
+  await tab.click('#join');
+  await popup;
+  await tab.waitForFunction(() => window.joined);
+  assert.equal(await tab.evaluate(() => window.joined), 'function', 'joined: the viewer window');
+  await tab.waitForFunction(() => window.log.includes('connecting'), null, { timeout: 5000 });
+  const log = await tab.evaluate(() => window.log);
+  await context.close();
+  assert.deepEqual(log, ['lookupWaiting', 'lookupFound', 'viewerOpened', 'connecting']);
+  assert.deepEqual(problems, [], 'no Trusted Types violation on the console');
 });

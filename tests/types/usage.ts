@@ -54,6 +54,9 @@ async function beyond(key: string): Promise<void> {
   const popups: boolean | null = report.popups.ok;
   await Agent.joinSession(key, { reuse: false, agentVideo: true, name: 'Jo', email: 'jo@example.com', phone: '1' });
   Agent.addEventListener('authenticateFailed', (_name, data) => console.log(data.reason));
+  Agent.addEventListener('viewerDetached', (_name, data) => { const why: 'opener_severed' = data.reason; void why; });
+  const signedIn: Promise<void> = Agent.authenticate({ loginkey: '$1$...', partnerid: 1, partneruserid: 'jo' });
+  void signedIn;
   void inIt; void sessions; void popups;
   // @ts-expect-error the agent's name is text
   await Agent.openViewer(key, { name: 42 });

@@ -28,10 +28,13 @@ export const answers = () => ({ found: FOUND, notFound: NOT_FOUND, refused: REFU
 export function fakeService(steps) {
   const calls = [];
   globalThis.fetch = (url, init) => {
+    // Only the fake webserver's requests; the page's own (the module reads its opener policy) go through.
+    if (!String(url).startsWith('http://glance.test/')) return realFetch(url, init);
     const step = steps.length > 1 ? steps.shift() : steps[0];
     const signal = init && init.signal;
+    const headers = new Headers(init && init.headers);
     calls.push({ url: String(url), method: init && init.method, body: init && init.body,
-      contentType: init && init.headers && init.headers['Content-Type'], signal });
+      contentType: headers.get('Content-Type'), signal });
     if (step.fail) return Promise.reject(new TypeError(step.fail));
     if (step.hang) {
       return new Promise((_, reject) => {
@@ -164,6 +167,31 @@ export function hostileValues() {
 
 export function expectedErrorShape(error) {
   return error instanceof Error && typeof error.code === 'string' && error.code.length > 0;
+}
+
+/**
+ * A page's `getLoginKey`: each call takes the next of `keys` (the last repeats): credentials, or
+ * `{fail: message}` to reject. `calls` counts the calls.
+ */
+export function keyServer(keys) {
+  const server = {
+    calls: 0,
+    provide() {
+      server.calls += 1;
+      const key = keys.length > 1 ? keys.shift() : keys[0];
+      return key.fail ? Promise.reject(new Error(key.fail)) : Promise.resolve(key);
+    },
+  };
+  return server;
+}
+
+/** The names of `value`'s prototype's own members, and which of them are accessors. */
+export function prototypeMembers(value) {
+  const prototype = Object.getPrototypeOf(value);
+  const names = Object.getOwnPropertyNames(prototype).filter((name) => name !== 'constructor');
+  const accessors = names.filter((name) => Object.getOwnPropertyDescriptor(prototype, name).get);
+  const writable = accessors.filter((name) => Object.getOwnPropertyDescriptor(prototype, name).set);
+  return { methods: names.filter((name) => !accessors.includes(name)), accessors, writable };
 }
 
 export function removeFrame(win) {
