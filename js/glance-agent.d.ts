@@ -15,6 +15,8 @@ export type GlanceAgentErrorCode =
   | 'popup_blocked'
   | 'iframe_blocked'
   | 'authentication_failed'
+  | 'visitor_not_present'
+  | 'declined'
   | 'load_failed';
 
 export interface GlanceAgentError extends Error {
@@ -148,6 +150,43 @@ export interface JoinParams extends ViewerParams {
 /** The viewer: its `Window` (for an iframe, the iframe's window). */
 export type Viewer = Window;
 
+/** `presenceConnect`'s options. */
+export interface PresenceConnectParams extends Cancelable {
+  /**
+   * Milliseconds to wait for the visitor to be seen; then the promise rejects `timedout`. Default: no
+   * limit. A wait that times out or is aborted ends the connection too (`presenceDisconnected`).
+   */
+  timeout?: number;
+}
+
+/** What `presenceStartSession` asks the visitor's page to run. */
+export interface InvokeParams {
+  /** A `GLANCE.` or `GLANCE_COBROWSE.Custom.` function; default `GLANCE.Cobrowse.VisitorUI.showTerms`. */
+  func?: string;
+  /** Its argument (copied once, as JSON); `sessionKey` is set to the session key. */
+  args?: Record<string, unknown>;
+}
+
+/** `presenceStartSession`'s join options. */
+export interface PresenceJoinParams extends JoinParams {
+  /** Milliseconds the visitor has to accept and start the session (default 60000); then `timedout`. */
+  timeout?: number;
+}
+
+/** Where presence is: `connected` means the visitor is being watched (`visitorConnected` says if present). */
+export type PresenceState = 'idle' | 'connecting' | 'connected' | 'reconnecting';
+
+interface PresenceEventBase { service: 'presence' }
+
+/** What the visitor's page reported (`lookupvisitor`): the fields the service sends. */
+export type VisitorData = PresenceEventBase & {
+  visitorid?: string;
+  groupid?: string;
+  url?: string;
+  visitorpresent?: string;
+  [field: string]: unknown;
+};
+
 interface AgentEventBase { service: 'agent' }
 
 /** Payloads of the events, by name. Viewer events carry the fields the Glance viewer sends. */
@@ -186,6 +225,26 @@ export interface GlanceEventMap {
   error: { service: 'video'; message: string; options: Record<string, unknown> };
   notEnabled: { service: 'video'; reason: string };
   info: { service: 'video'; message: string; options: Record<string, unknown> };
+  inSession: AgentEventBase & { ssnkey: string };
+  inSessionLookup: AgentEventBase;
+  presenceAuthorized: PresenceEventBase;
+  /** Presence cannot go on: no credentials, authorization refused, presence off for the group. */
+  presenceFailed: PresenceEventBase & { reason: string };
+  /** `presenceDisconnect()` (no reason), or `logout`, `serverclose`, `timedout`, `canceled`. */
+  presenceDisconnected: PresenceEventBase & { reason?: string };
+  /** The visitor came (`connected: true`, at once) or went (`false`, after 5 s away). */
+  visitorConnected: PresenceEventBase & { connected: boolean; visitorid?: string; [field: string]: unknown };
+  visitorData: VisitorData;
+  presenceLookupFailed: PresenceEventBase & { reason: string };
+  /** The page the visitor is on. */
+  presence: PresenceEventBase & { url?: string; [field: string]: unknown };
+  presenceVisibility: PresenceEventBase & { visibility: 'visible' | 'hidden' };
+  presenceOnTerms: PresenceEventBase & { status: 'displayed' | 'accepted' | 'declined' | string };
+  presenceSessionStart: PresenceEventBase & { ssnkey: string };
+  presenceSessionEnd: PresenceEventBase & { [field: string]: unknown };
+  presenceVisitorError: PresenceEventBase & { code?: string; msg?: string; [field: string]: unknown };
+  presenceError: PresenceEventBase & { [field: string]: unknown };
+  presenceInvokeFailed: PresenceEventBase & { reason: string };
 }
 
 export type GlanceEventName = keyof GlanceEventMap;
@@ -198,6 +257,10 @@ export interface GlanceAgent {
   postParametersToViewer: boolean;
   /** Milliseconds one lookup request may take before it is aborted (default 10000). */
   requestTimeout: number;
+  /** Where presence is. */
+  readonly presenceState: PresenceState;
+  /** Whether the watched visitor is on the site. */
+  readonly visitorConnected: boolean;
 
   /**
    * Stores the credentials (the promise is already resolved); throws `invalid_credentials` naming the
@@ -241,6 +304,30 @@ export interface GlanceAgent {
   diagnose(): Promise<DiagnoseReport>;
   /** Closes a viewer (window or iframe) and fires `viewerClosed`. */
   close(viewer: Viewer | HTMLIFrameElement): void;
+  /**
+   * The agent leaves session `sessionkey` (it stays running for others): resolves whether the
+   * session's server took it; rejects `invalid_argument` when the agent is in no such session.
+   */
+  leaveSession(sessionkey: string | number): Promise<boolean>;
+  /** Leaves every session whose viewer this library opened and closes those viewers (`viewerClosed` each). */
+  end(): Promise<void>;
+
+  /**
+   * Watches visitor `visitorid`: authorizes, finds them, keeps a socket open (reconnecting with
+   * backoff); resolves with their data when they are first seen on the site. Replaces an earlier
+   * connection. Rejects `not_authenticated`, `authentication_failed`, `service_unavailable`,
+   * `timedout`, `canceled`, `invalid_argument`.
+   */
+  presenceConnect(visitorid: string | number, params?: PresenceConnectParams): Promise<VisitorData>;
+  /**
+   * Asks the watched visitor to start a session with `sessionkey` (default: six random digits), waits
+   * for it, then joins it as `joinSession` does. Call it from the agent's click: the viewer's window
+   * opens inside it. Rejects `declined`, `visitor_not_present`, `popup_blocked`, `timedout`, `canceled`
+   * (also when a newer call replaces this one while it waits for the visitor).
+   */
+  presenceStartSession(sessionkey?: string | number, invokeParams?: InvokeParams, joinParams?: PresenceJoinParams): Promise<Viewer>;
+  /** Stops watching: the socket closes for good, `presenceDisconnected` fires. */
+  presenceDisconnect(): void;
 
   /** Adds a listener; returns a disposer that removes it. */
   addEventListener<K extends GlanceEventName>(eventname: K, handler: GlanceEventHandler<K>): () => void;

@@ -51,6 +51,12 @@ pub enum AgentError {
     /// A SAML sign-in was refused or got no answer, or `getLoginKey` failed; the reason says why.
     #[error("the agent could not be signed in: {0}")]
     AuthenticationFailed(String),
+    /// The visitor is not on the website (presence), or presence is not connected to them.
+    #[error("the visitor is not present: {0}")]
+    VisitorNotPresent(&'static str),
+    /// The visitor declined the session (`presenceStartSession`).
+    #[error("the visitor declined the session")]
+    Declined,
     /// The WebAssembly module could not be loaded (raised by the loader; see `surface`).
     #[error("GLANCE.Agent could not load")]
     LoadFailed,
@@ -76,6 +82,8 @@ impl AgentError {
             Self::PopupBlocked => "popup_blocked",
             Self::IframeBlocked => "iframe_blocked",
             Self::AuthenticationFailed(_) => "authentication_failed",
+            Self::VisitorNotPresent(_) => "visitor_not_present",
+            Self::Declined => "declined",
             Self::LoadFailed => "load_failed",
         }
     }
@@ -131,6 +139,8 @@ mod tests {
             AgentError::PopupBlocked,
             AgentError::IframeBlocked,
             AgentError::AuthenticationFailed("x".into()),
+            AgentError::VisitorNotPresent("x"),
+            AgentError::Declined,
             AgentError::LoadFailed,
         ];
         let codes: Vec<&str> = all.iter().map(AgentError::code).collect();
@@ -150,6 +160,8 @@ mod tests {
                 "popup_blocked",
                 "iframe_blocked",
                 "authentication_failed",
+                "visitor_not_present",
+                "declined",
                 "load_failed",
             ]
         );

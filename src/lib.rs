@@ -18,6 +18,7 @@ pub mod credentials;
 pub mod diagnose;
 pub mod error;
 pub mod events;
+pub mod presence;
 pub mod protocol;
 pub mod schedule;
 pub mod settings;
@@ -30,7 +31,7 @@ pub mod browser;
 
 pub use error::AgentError;
 
-/// The module's allocator: talc, a maintained allocator made for WebAssembly (2.6 KB gzip smaller than
+/// The module's allocator: talc, a maintained allocator made for WebAssembly (2.8 KB gzip smaller than
 /// std's dlmalloc; see docs/DESIGN.md).
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]

@@ -6,6 +6,7 @@
 //! built with, so these names and values are written in Rust only.
 
 use crate::error::AgentError;
+use crate::presence::Phase;
 use crate::settings::{DEFAULT_POST_PARAMETERS, DEFAULT_REQUEST_TIMEOUT_MS};
 use crate::url::DEFAULT_WEBSERVER;
 
@@ -70,6 +71,11 @@ pub const METHODS: &[(&str, Returns)] = &[
     ("removeEventListener", Returns::Nothing),
     ("removeEventListenerAll", Returns::Nothing),
     ("once", Returns::Promise),
+    ("presenceConnect", Returns::Promise),
+    ("presenceStartSession", Returns::Promise),
+    ("presenceDisconnect", Returns::Nothing),
+    ("leaveSession", Returns::Promise),
+    ("end", Returns::Promise),
 ];
 
 /// Every property of `GLANCE.Agent`.
@@ -77,6 +83,8 @@ pub const PROPERTIES: &[Property] = &[
     Property { name: "webserver", initial: Initial::Text(DEFAULT_WEBSERVER), writable: true },
     Property { name: "postParametersToViewer", initial: Initial::Flag(DEFAULT_POST_PARAMETERS), writable: true },
     Property { name: "requestTimeout", initial: Initial::Number(DEFAULT_REQUEST_TIMEOUT_MS as f64), writable: true },
+    Property { name: "presenceState", initial: Initial::Text(Phase::Idle.as_str()), writable: false },
+    Property { name: "visitorConnected", initial: Initial::Flag(false), writable: false },
 ];
 
 /// The error of a module that cannot load: the loader raises it, with the cause's message appended.

@@ -11,6 +11,10 @@ use glance_agent::credentials::{
 };
 use glance_agent::error::{shorten_reason, MAX_REASON_CHARS};
 use glance_agent::events::Listeners;
+use glance_agent::presence::{
+    keepalive_ms, rest_url, visitor_id, Pause, Token, KEEPALIVE_MAX_S, KEEPALIVE_MIN_S, MAX_VISITOR_ID_CHARS,
+    TOKEN_MINUTES,
+};
 use glance_agent::protocol::{
     read_lookup, read_sessions, session_key, session_viewer_url, Failure, FormRequest, Lookup, Reply, ViewerTarget,
     LOOKUP_PATH, MAX_SESSION_KEY_LEN,
@@ -292,6 +296,67 @@ proptest! {
             let named = model.iter().filter(|(name, _)| *name == Some(event)).map(|(_, h)| *h);
             let every = model.iter().filter(|(name, _)| name.is_none()).map(|(_, h)| *h);
             prop_assert_eq!(heard, named.chain(every).collect::<Vec<_>>(), "named first, then every-event, in order added");
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn any_visitor_id_reaches_the_presence_server_intact(text in text(), host in "[a-z0-9.-]{1,20}(:[0-9]{1,5})?") {
+        match visitor_id(&text) {
+            Some(id) => {
+                prop_assert_eq!(id.as_str(), text.trim());
+                prop_assert!(id.chars().count() <= MAX_VISITOR_ID_CHARS && !id.chars().any(char::is_control));
+                let url = rest_url(true, &host, "findvisitor", "20541", &id);
+                let (base, query) = url.split_once('?').expect("a query");
+                prop_assert_eq!(base, format!("https://{host}/findvisitor"));
+                prop_assert!(!query.contains("&&") && !query.contains('#'), "D12: no doubled & and no raw #");
+                let pairs = decoded(query);
+                prop_assert_eq!(pairs, vec![
+                    ("groupid".to_owned(), "20541".to_owned()),
+                    ("visitorid".to_owned(), id.clone()),
+                    ("ver".to_owned(), "6.25.0".to_owned()),
+                ]);
+            }
+            None => {
+                let trimmed = text.trim();
+                prop_assert!(trimmed.is_empty() || trimmed.chars().any(char::is_control)
+                    || trimmed.chars().count() > MAX_VISITOR_ID_CHARS);
+            }
+        }
+    }
+
+    #[test]
+    fn pauses_stay_within_their_bounds_and_never_shrink(attempt in 0..64u32, jitter in any::<f64>()) {
+        for pause in [Pause::Reconnect, Pause::LookForVisitor] {
+            let ms = pause.ms(attempt, jitter);
+            prop_assert!((500..=pause.longest_ms()).contains(&ms), "{:?} {}", pause, ms);
+            prop_assert!(pause.ms(attempt + 1, jitter) >= ms);
+        }
+    }
+
+    #[test]
+    fn the_keepalive_period_is_always_clamped(seconds in prop::option::of(any::<f64>())) {
+        let ms = keepalive_ms(seconds);
+        prop_assert!((KEEPALIVE_MIN_S * 1000..=KEEPALIVE_MAX_S * 1000).contains(&ms), "{}", ms);
+    }
+
+    #[test]
+    fn tokens_are_header_safe_and_never_outlive_the_time_asked_for(
+        text in prop::option::of(text()),
+        field in prop::option::of(text()),
+        expires_ms in prop::option::of(any::<f64>()),
+        now in 0..4_000_000_000u64,
+    ) {
+        let given = text.clone().or(field.clone());
+        match Token::from_answer(text, field, expires_ms, now) {
+            Some(token) => {
+                prop_assert_eq!(Some(&token.value), given.as_ref());
+                prop_assert!(!token.value.is_empty() && token.value.bytes().all(|b| b.is_ascii_graphic()));
+                prop_assert!(token.expires <= now + TOKEN_MINUTES * 60);
+                prop_assert!(token.is_due_at(token.expires), "due by its expiry at the latest");
+            }
+            None => prop_assert!(given.is_none_or(|token| token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()))),
         }
     }
 }

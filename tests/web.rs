@@ -851,3 +851,97 @@ fn webserver_is_validated_and_normalised() {
     assert!(agent.post_parameters_to_viewer());
     assert_eq!(code(&agent.set_request_timeout(0.into()).expect_err("zero")), "invalid_argument");
 }
+
+#[wasm_bindgen_test]
+async fn presence_connect_refuses_bad_arguments_and_without_credentials_sends_nothing() {
+    let fixture = Fixture::new();
+    let service = fake_service(steps(&[step(200, "\"token\"")]));
+    let long = "v".repeat(257);
+    let refused = [
+        fixture.agent.presence_connect(JsValue::UNDEFINED, JsValue::UNDEFINED),
+        fixture.agent.presence_connect("".into(), JsValue::UNDEFINED),
+        fixture.agent.presence_connect(long.as_str().into(), JsValue::UNDEFINED),
+        fixture.agent.presence_connect("v1".into(), "not params".into()),
+        fixture.agent.presence_connect("v1".into(), object(&[("timeout", 0.into())])),
+        fixture.agent.presence_connect("v1".into(), object(&[("signal", "not a signal".into())])),
+    ];
+    let mut codes = Vec::new();
+    for promise in &refused {
+        codes.push(code(&outcome(promise, 1000).await.expect_err("refused")));
+    }
+    fixture.agent.logout();
+    let anonymous = outcome(&fixture.agent.presence_connect("v1".into(), JsValue::UNDEFINED), 1000).await;
+    let start = outcome(
+        &fixture.agent.presence_start_session(JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED),
+        1000,
+    )
+    .await;
+    service.restore();
+
+    assert_eq!(codes, ["invalid_argument"; 6]);
+    assert_eq!(code(&anonymous.expect_err("no credentials")), "not_authenticated");
+    assert_eq!(code(&start.expect_err("not connected")), "visitor_not_present");
+    assert_eq!(service.calls().length(), 0, "no request");
+    assert_eq!(names(&fixture.events), ["presenceFailed"]);
+    assert_eq!(text(&fixture.events.data("presenceFailed"), "service"), "presence");
+    assert_eq!(fixture.agent.presence_state(), "idle");
+}
+
+#[wasm_bindgen_test]
+async fn presence_off_for_the_group_fails_the_connect_after_reading_the_settings() {
+    let fixture = Fixture::new();
+    let token = r#"{"authToken":"tok-1","authTokeExp":"2099-01-01T00:00:00Z"}"#;
+    let service = fake_service(steps(&[step(200, token), step(200, r#"<string>{"presenceUrl":""}</string>"#)]));
+    let connected = outcome(&fixture.agent.presence_connect("v1".into(), JsValue::UNDEFINED), 2000).await;
+    service.restore();
+
+    assert_eq!(code(&connected.expect_err("presence is off")), "service_unavailable");
+    let calls = service.calls();
+    assert_eq!(calls.length(), 2);
+    let authorize = calls.get(0);
+    assert_eq!(
+        text(&authorize, "url"),
+        "http://glance.test/services/AuthorizationService.svc/rest/Authorize?groupid=20541&service=presence&duration=120&site=production"
+    );
+    assert_eq!(text(&authorize, "contentType"), "application/json; charset=utf-8");
+    let body = js_sys::JSON::parse(&text(&authorize, "body")).unwrap();
+    assert_eq!(get(&body, "partnerid").as_f64(), Some(20541.0));
+    assert_eq!(text(&body, "partneruserid"), "joe&co");
+    assert!(text(&calls.get(1), "url")
+        .starts_with("http://glance.test/services/authorizationservice/GetVisitorSettings3?groupid=20541"));
+    assert_eq!(names(&fixture.events), ["presenceAuthorized", "presenceFailed"]);
+    assert_eq!(fixture.agent.presence_state(), "idle");
+}
+
+#[wasm_bindgen_test]
+async fn an_absent_visitor_is_looked_for_again_with_the_token_until_disconnect() {
+    let fixture = Fixture::new();
+    let timers = fast_timers(50);
+    let service = fake_service(steps(&[
+        step(200, "\"tok-2\""),
+        step(200, r#"{"presenceUrl":"glance.test","isPresenceLoadBalanced":false}"#),
+        step(200, r#"{"visitorfound":false}"#),
+    ]));
+    let connected = fixture.agent.presence_connect("a&b #+c".into(), JsValue::UNDEFINED);
+    wait(400).await;
+    let state = fixture.agent.presence_state();
+    fixture.agent.presence_disconnect();
+    let settled = outcome(&connected, 1000).await;
+    let looked = service.calls().length();
+    wait(200).await;
+    timers.restore_timers();
+    service.restore();
+
+    assert_eq!(state, "connected", "watching the absent visitor, not reconnecting");
+    assert!(looked >= 4, "findvisitor asked {} times", looked - 2);
+    assert_eq!(service.calls().length(), looked, "nothing after presenceDisconnect");
+    let find = service.calls().get(2);
+    assert_eq!(text(&find, "url"), "http://glance.test/findvisitor?groupid=20541&visitorid=a%26b+%23%2Bc&ver=6.25.0");
+    assert_eq!(text(&find, "authorization"), "Bearer tok-2");
+    assert_eq!(code(&settled.expect_err("disconnected")), "canceled");
+    // (A viewer an earlier test opened may close meanwhile: only presence events are counted.)
+    let presence: Vec<String> =
+        names(&fixture.events).into_iter().filter(|name| name.starts_with("presence")).collect();
+    assert_eq!(presence, ["presenceAuthorized", "presenceDisconnected"]);
+    assert_eq!(fixture.agent.presence_state(), "idle");
+}

@@ -20,6 +20,16 @@ const STATE_LABELS = {
   'viewer-closed': 'Viewer closed',
   failed: 'Failed',
   canceled: 'Canceled',
+  asking: 'Asking the visitor',
+};
+
+// The presence indicator: what the console shows for each state it derives.
+const PRESENCE_LABELS = {
+  idle: 'Not watching',
+  connecting: 'Connecting…',
+  offline: 'Not on the site',
+  online: 'On the site',
+  hidden: 'On the site · tab hidden',
 };
 
 const CALL_TYPES = { C: 'cobrowse', G: 'screenshare', V: 'video' };
@@ -322,6 +332,13 @@ const view = {
           this.set('in-session', `Connected to ${service || 'the'} session ${key}${type}.`);
         }
         break;
+      case 'presenceOnTerms':
+        if (payload.status === 'displayed') this.set('asking', 'The visitor sees the terms: waiting for Accept or Decline.');
+        else if (payload.status === 'accepted') this.set('asking', 'The visitor accepted: their session is starting.');
+        break;
+      case 'presenceSessionStart':
+        this.set('found', `The visitor started session ${payload.ssnkey}: joining it.`);
+        break;
       case 'sessionEnded':
         this.ended = endedText(payload);
         this.set('ended', `The ${service || 'viewer'} session ended: ${this.ended}.`);
@@ -377,6 +394,72 @@ function start(call) {
   Promise.resolve(promise).catch((error) => {
     if (ticket === actionNumber) view.reject(error);
   });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Presence: the visitor being watched, at a glance. The library's presenceState and visitorConnected
+// say where the connection is; the last presence and presenceVisibility events say where the visitor is.
+
+const presence = {
+  page: '',
+  hidden: false,
+
+  render() {
+    const watching = agent.presenceState;
+    let state = 'idle';
+    if (watching === 'connecting' || watching === 'reconnecting') state = agent.visitorConnected ? 'online' : 'connecting';
+    if (watching === 'connected') state = agent.visitorConnected ? 'online' : 'offline';
+    if (state === 'online' && this.hidden) state = 'hidden';
+    const on = state === 'online' || state === 'hidden';
+    $('presence').dataset.state = state;
+    $('presence-label').textContent = watching === 'reconnecting' && !on ? 'Reconnecting…' : PRESENCE_LABELS[state];
+    $('presence-page').textContent = on && this.page ? this.page : '';
+    $('presence-start').disabled = !on;
+  },
+
+  /** Follows one event; presence events carry `service: "presence"`. */
+  follow(name, data) {
+    const payload = data || {};
+    if (name === 'visitorData' || name === 'presence') {
+      if (typeof payload.url === 'string') this.page = payload.url;
+    } else if (name === 'presenceVisibility') {
+      this.hidden = payload.visibility === 'hidden';
+    } else if (name === 'visitorConnected' && !payload.connected) {
+      this.page = '';
+      this.hidden = false;
+    } else if (!(name.startsWith('presence') || name === 'visitorConnected')) {
+      return;
+    }
+    this.render();
+  },
+
+  watch() {
+    const visitorid = $('visitor-id').value.trim();
+    this.page = '';
+    this.hidden = false;
+    const ticket = ++actionNumber;
+    agent.presenceConnect(visitorid).catch((error) => {
+      if (ticket === actionNumber) view.reject(error);
+    }).finally(() => this.render());
+    this.render();
+    updateVisitorLink();
+  },
+
+  stop() {
+    agent.presenceDisconnect();
+    this.render();
+  },
+};
+
+/** Shows one way of reaching the visitor: by session key, or by presence. */
+function setMode(mode) {
+  const isPresence = mode === 'presence';
+  $('mode-key').setAttribute('aria-selected', String(!isPresence));
+  $('mode-presence').setAttribute('aria-selected', String(isPresence));
+  $('join-form').hidden = isPresence;
+  $('presence-form').hidden = !isPresence;
+  for (const steps of document.querySelectorAll('.steps')) steps.hidden = steps.dataset.mode !== mode;
+  updateVisitorLink();
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -502,10 +585,13 @@ function httpUrl(text) {
   }
 }
 
+/** The visitor simulator: with the session key, or (Presence) on the site as the visitor id. */
 function updateVisitorLink() {
   const base = trimSlash(httpUrl($('webserver').value.trim()) || agent.webserver);
-  const key = $('session-key').value.trim();
-  $('visitor-link').href = `${base}/visitor?key=${encodeURIComponent(key)}`;
+  const query = $('presence-form').hidden
+    ? new URLSearchParams({ key: $('session-key').value.trim() })
+    : new URLSearchParams({ visitorid: $('visitor-id').value.trim() });
+  $('visitor-link').href = `${base}/visitor?${query}`;
 }
 
 /** `?webserver=` first, else the console server's demo-config.json, else the library's default. */
@@ -535,6 +621,20 @@ function bindControls() {
     }
   });
   $('close-viewer').addEventListener('click', () => view.closeViewer && view.closeViewer());
+
+  $('mode-key').addEventListener('click', () => setMode('key'));
+  $('mode-presence').addEventListener('click', () => setMode('presence'));
+  $('presence-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    presence.watch();
+  });
+  $('presence-stop').addEventListener('click', () => presence.stop());
+  // From the click itself: the viewer's window opens inside it, so no popup blocker stops it.
+  $('presence-start').addEventListener('click', () => {
+    view.set('asking', 'Asking the visitor to share their screen…');
+    start((key, params) => agent.presenceStartSession(undefined, undefined, params));
+  });
+  $('visitor-id').addEventListener('input', updateVisitorLink);
 
   $('use-iframe').addEventListener('change', () => { $('viewer-card').hidden = !$('use-iframe').checked; });
   $('session-key').addEventListener('input', updateVisitorLink);
@@ -567,6 +667,7 @@ async function main() {
   agent.addEventListenerAll((name, data) => {
     log.add(name, data);
     view.follow(name, data);
+    presence.follow(name, data);
   });
   bindControls();
   log.show();
@@ -574,6 +675,11 @@ async function main() {
 
   const params = new URLSearchParams(location.search);
   $('session-key').value = params.get('key') || '1234';
+  $('visitor-id').value = params.get('visitorid') || 'visitor-1';
+  setMode(params.has('visitorid') ? 'presence' : 'key');
+  presence.render();
+  // presenceState changes between events too (reconnecting): the indicator keeps up.
+  setInterval(() => presence.render(), 1000);
   $('viewer-card').hidden = !$('use-iframe').checked; // a reload may keep the box ticked
   $('webserver').value = await findWebserver(params);
   updateVisitorLink();

@@ -9,20 +9,19 @@
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
-use super::bus::{self, any_handler, named_handler};
+use super::bus::{self, any_handler, named_handler, AgentEvent};
 use super::diagnose;
 use super::js::{self, to_error, Options};
 use super::lookup::{self, OnFound};
 use super::page;
+use super::presence;
 use super::signal::{call_signal, cancelable};
 use super::signin;
 use super::state::with_agent;
 use super::viewer::{self, OpenOptions};
 use crate::error::AgentError;
 use crate::events::event_name;
-use crate::protocol::{
-    read_sessions, session_key, session_key_from_number, Failure, Reply, IN_SESSION_PATH, SESSION_KEY_RULE,
-};
+use crate::protocol::{read_sessions, Failure, Reply, IN_SESSION_PATH};
 use crate::settings::request_timeout;
 use crate::url::Webserver;
 
@@ -30,15 +29,6 @@ type JsResult<T> = Result<T, JsValue>;
 
 fn thrown<T>(result: Result<T, AgentError>) -> JsResult<T> {
     result.map_err(|error| to_error(&error))
-}
-
-/// A session key as a page passes it: text, or a whole number.
-fn key_from(value: &JsValue) -> Result<String, AgentError> {
-    match (value.as_string(), value.as_f64()) {
-        (Some(text), _) => session_key(&text),
-        (None, Some(number)) => session_key_from_number(number),
-        _ => Err(AgentError::InvalidArgument(SESSION_KEY_RULE)),
-    }
 }
 
 /// A promise for a call whose `Result` is known at once.
@@ -118,16 +108,17 @@ impl Agent {
         thrown(signin::authenticate(credentials))
     }
 
-    /// `logout()`: forgets the credentials and ends a sign-in under way.
+    /// `logout()`: forgets the credentials, ends a sign-in under way and presence.
     pub fn logout(&self) {
         signin::logout();
+        presence::stop_for_logout();
     }
 
     /// `lookupSession(key, wait = true)` or `lookupSession(key, {wait, signal})`.
     #[wasm_bindgen(js_name = lookupSession)]
     pub fn lookup_session(&self, key: JsValue, wait: JsValue) -> Promise {
         let call = || {
-            let key = key_from(&key)?;
+            let key = js::session_key(&key)?;
             if js::is_absent(&wait) || !js::is_object_like(&wait) {
                 return Ok((key, js::is_absent(&wait) || wait.is_truthy(), None));
             }
@@ -151,15 +142,12 @@ impl Agent {
     /// for it). A window viewer's window opens now, inside the agent's click.
     #[wasm_bindgen(js_name = joinSession)]
     pub fn join_session(&self, key: JsValue, params: JsValue) -> Promise {
-        let prepared = key_from(&key).and_then(|key| Ok((OpenOptions::from_params(params)?.for_session(&key), key)));
-        let (mut options, key) = match prepared {
-            Ok(prepared) => prepared,
-            Err(error) => return js::rejected(error),
+        let (mut options, key) = match viewer_call(&key, params) {
+            Ok(call) => call,
+            Err(settled) => return settled,
         };
-        if let Some(open) = viewer::reuse(&key, &options) {
-            return Promise::resolve(&open);
-        }
-        viewer::open_waiting_window(&key, &mut options);
+        // Blocked here, the viewer's own window opens (or is blocked) when the session is found.
+        let _ = viewer::open_waiting_window(&key, &mut options);
         let (wait, signal) = (options.wait, options.signal.clone());
         lookup::start(key, wait, signal, OnFound::OpenViewer(options))
     }
@@ -168,21 +156,17 @@ impl Agent {
     /// the stored credentials if any.
     #[wasm_bindgen(js_name = openViewer)]
     pub fn open_viewer(&self, key: JsValue, params: JsValue) -> Promise {
-        let prepared = key_from(&key).and_then(|key| Ok((OpenOptions::from_params(params)?.for_session(&key), key)));
-        let (mut options, key) = match prepared {
-            Ok(prepared) => prepared,
-            Err(error) => return js::rejected(error),
+        let (mut options, key) = match viewer_call(&key, params) {
+            Ok(call) => call,
+            Err(settled) => return settled,
         };
-        if let Some(open) = viewer::reuse(&key, &options) {
-            return Promise::resolve(&open);
-        }
         match signin::held_now() {
             signin::Held::Ready(credentials) => settled(viewer::open_session(&key, &options, credentials)),
             signin::Held::Expired => js::rejected(AgentError::LoginKeyExpired),
             signin::Held::Renewing => {
                 // The key is on its way: the window opens now, inside the click, and the viewer loads
                 // into it once the key is here.
-                viewer::open_waiting_window(&key, &mut options);
+                let _ = viewer::open_waiting_window(&key, &mut options);
                 let key_here = cancelable(options.signal.clone(), signin::for_call());
                 js::promise(async move {
                     let credentials = key_here.await;
@@ -219,7 +203,7 @@ impl Agent {
     pub fn in_session(&self, key: JsValue, params: JsValue) -> Promise {
         let call = || {
             let every = js::is_absent(&key) || key.as_string().is_some_and(|text| text.is_empty());
-            let key = if every { String::new() } else { key_from(&key)? };
+            let key = if every { String::new() } else { js::session_key(&key)? };
             let options = Options::new(params, "params must be an object of the documented options")?;
             Ok((key, call_signal(&options)?))
         };
@@ -227,8 +211,10 @@ impl Agent {
             Ok(call) => call,
             Err(error) => return js::rejected(error),
         };
+        AgentEvent::new().key(&key).fire("inSession");
         js::promise(cancelable(signal, async move {
             let credentials = signin::for_call().await?;
+            AgentEvent::new().fire("inSessionLookup");
             let refused = |reply: &Reply| matches!(read_sessions(reply), Err(Failure::KeyRefused(_)));
             let (reply, _) = lookup::ask(IN_SESSION_PATH, &key, credentials, refused).await?;
             let sessions = read_sessions(&reply).map_err(|failure| failure.into_error())?;
@@ -290,5 +276,59 @@ impl Agent {
             Ok((name, signal)) => bus::once(name, signal),
             Err(error) => js::rejected(error),
         }
+    }
+
+    /// `presenceState`: `"idle"`, `"connecting"`, `"connected"` or `"reconnecting"`.
+    #[wasm_bindgen(getter = presenceState)]
+    pub fn presence_state(&self) -> String {
+        presence::phase().to_owned()
+    }
+
+    /// `visitorConnected`: whether the watched visitor is on the site.
+    #[wasm_bindgen(getter = visitorConnected)]
+    pub fn visitor_connected(&self) -> bool {
+        presence::visitor_connected()
+    }
+
+    /// `presenceConnect(visitorid, {signal, timeout})`: watches a visitor; resolves with their data
+    /// when they are first seen on the site.
+    #[wasm_bindgen(js_name = presenceConnect)]
+    pub fn presence_connect(&self, visitor: JsValue, params: JsValue) -> Promise {
+        presence::connect(visitor, params)
+    }
+
+    /// `presenceStartSession(key, invokeParams, joinParams)`: asks the visitor to start a session and
+    /// joins it; resolves with the viewer.
+    #[wasm_bindgen(js_name = presenceStartSession)]
+    pub fn presence_start_session(&self, key: JsValue, invoke: JsValue, join: JsValue) -> Promise {
+        presence::start_session(key, invoke, join)
+    }
+
+    /// `presenceDisconnect()`: closes the presence socket for good.
+    #[wasm_bindgen(js_name = presenceDisconnect)]
+    pub fn presence_disconnect(&self) {
+        presence::disconnect();
+    }
+
+    /// `leaveSession(key)`: the agent leaves a session it is in; resolves whether the server took it.
+    #[wasm_bindgen(js_name = leaveSession)]
+    pub fn leave_session(&self, key: JsValue) -> Promise {
+        presence::leave_session(key)
+    }
+
+    /// `end()`: leaves every session whose viewer this library opened and closes the viewers.
+    pub fn end(&self) -> Promise {
+        presence::end_sessions()
+    }
+}
+
+/// A viewer call's options and session key; or, at once, its promise: rejected (bad arguments) or
+/// resolved with the viewer already open for that key.
+fn viewer_call(key: &JsValue, params: JsValue) -> Result<(OpenOptions, String), Promise> {
+    let prepared = js::session_key(key).and_then(|key| Ok((OpenOptions::from_params(params)?.for_session(&key), key)));
+    let (options, key) = prepared.map_err(js::rejected)?;
+    match viewer::reuse(&key, &options) {
+        Some(open) => Err(Promise::resolve(&open)),
+        None => Ok((options, key)),
     }
 }

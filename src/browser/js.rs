@@ -154,3 +154,12 @@ extern "C" {
 pub fn report(text: &str, detail: &JsValue) {
     let _ = console_error(text, detail);
 }
+
+/// A session key as a page passes it: text, or a whole number.
+pub fn session_key(value: &JsValue) -> Result<String, AgentError> {
+    match (value.as_string(), value.as_f64()) {
+        (Some(text), _) => crate::protocol::session_key(&text),
+        (None, Some(number)) => crate::protocol::session_key_from_number(number),
+        _ => Err(AgentError::InvalidArgument(crate::protocol::SESSION_KEY_RULE)),
+    }
+}

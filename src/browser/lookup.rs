@@ -4,6 +4,8 @@
 //! of its `lookupWaiting` events, or by the call's own `params.signal`: canceling takes the task out
 //! of the state and drops its future, which clears its timer and aborts its request.
 
+use std::future::Future;
+
 use futures_util::future::{AbortHandle, Abortable, LocalBoxFuture};
 use gloo_timers::future::TimeoutFuture;
 use js_sys::Promise;
@@ -37,6 +39,17 @@ type Found = Option<(Box<LookupResult>, Credentials)>;
 
 /// Starts looking `key` up; the promise settles when the lookup ends.
 pub fn start(key: String, wait: bool, signal: Option<AbortSignal>, on_found: OnFound) -> Promise {
+    js::promise(run(key, wait, signal, on_found))
+}
+
+/// A lookup of `key`, registered now (so that `cancelLookup` right after finds it), that ends when the
+/// returned future does.
+pub fn run(
+    key: String,
+    wait: bool,
+    signal: Option<AbortSignal>,
+    on_found: OnFound,
+) -> impl Future<Output = Result<JsValue, AgentError>> {
     let (abort, registration) = AbortHandle::new_pair();
     let id = with_agent(|agent| {
         let id = agent.next_id();
@@ -44,7 +57,7 @@ pub fn start(key: String, wait: bool, signal: Option<AbortSignal>, on_found: OnF
         id
     });
     let watch = signal.as_ref().and_then(|signal| on_abort(signal, move || cancel(Some(id))));
-    js::promise(async move {
+    async move {
         let _watch = watch;
         let outcome = Abortable::new(attempts(id, &key, wait), registration).await;
         let running = with_agent(|agent| take_task(&mut agent.lookups, id)).is_some();
@@ -53,7 +66,7 @@ pub fn start(key: String, wait: bool, signal: Option<AbortSignal>, on_found: OnF
             _ => Err(AgentError::Canceled),
         };
         finish(&key, outcome, on_found)
-    })
+    }
 }
 
 /// Cancels lookup `id`, or the most recent one in progress for `None`. Nothing happens if it has ended.

@@ -16,6 +16,7 @@ mod js;
 mod lookup;
 mod messages;
 mod page;
+mod presence;
 mod request;
 mod signal;
 mod signin;

@@ -6,7 +6,10 @@ use gloo_timers::future::TimeoutFuture;
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, RequestCredentials, RequestInit, RequestMode, Response};
+use web_sys::{
+    AbortController, Headers, ReferrerPolicy, RequestCache, RequestCredentials, RequestInit, RequestMode,
+    RequestRedirect, Response,
+};
 
 use super::js;
 use crate::protocol::Reply;
@@ -17,6 +20,9 @@ extern "C" {
     #[wasm_bindgen(catch, js_name = fetch)]
     fn fetch_with(url: &str, init: &RequestInit) -> Result<Promise, JsValue>;
 }
+
+/// The content type of JSON bodies.
+pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
 /// What the reason of a request that ran out of time says.
 pub const TIMED_OUT: &str = "the request timed out";
@@ -35,6 +41,8 @@ pub struct Request<'a> {
     pub credentials: RequestCredentials,
     /// An `Authorization` header (presence), if any.
     pub authorization: Option<&'a str>,
+    /// `no-cache`, `error` and `no-referrer` for the agent's own messages to a session server.
+    pub private: bool,
 }
 
 impl<'a> Request<'a> {
@@ -47,6 +55,7 @@ impl<'a> Request<'a> {
             mode: RequestMode::Cors,
             credentials: RequestCredentials::Omit,
             authorization: None,
+            private: false,
         }
     }
 
@@ -55,12 +64,22 @@ impl<'a> Request<'a> {
         Request { body: Some((body, crate::protocol::FORM_CONTENT_TYPE)), ..Request::new("POST", url) }
     }
 
+    /// A JSON POST (preflighted).
+    pub fn json(url: &'a str, body: &'a str) -> Request<'a> {
+        Request { body: Some((body, JSON_CONTENT_TYPE)), ..Request::new("POST", url) }
+    }
+
     fn init(&self, controller: &AbortController) -> RequestInit {
         let init = RequestInit::new();
         init.set_method(self.method);
         init.set_mode(self.mode);
         init.set_credentials(self.credentials);
         init.set_signal(Some(&controller.signal()));
+        if self.private {
+            init.set_cache(RequestCache::NoCache);
+            init.set_redirect(RequestRedirect::Error);
+            init.set_referrer_policy(ReferrerPolicy::NoReferrer);
+        }
         if let Ok(headers) = Headers::new() {
             if let Some((body, content_type)) = self.body {
                 init.set_body(&JsValue::from_str(body));

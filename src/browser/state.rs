@@ -12,6 +12,7 @@ use wasm_bindgen::JsValue;
 
 use super::bus::Handler;
 use super::messages::MessageIntake;
+use super::presence::Presence;
 use super::signin::SignIn;
 use super::viewer::Viewer;
 use crate::events::Listeners;
@@ -56,6 +57,7 @@ pub struct Agent {
     /// The window's one `message` listener and who waits for messages.
     pub messages: MessageIntake,
     pub opener_policy: OpenerPolicy,
+    pub presence: Presence,
     next_id: u32,
 }
 
@@ -73,6 +75,7 @@ impl Agent {
             watcher: None,
             messages: MessageIntake::default(),
             opener_policy: OpenerPolicy::Unknown,
+            presence: Presence::default(),
             next_id: 0,
         }
     }

@@ -149,10 +149,10 @@ fn waiting_text(key: &str) -> String {
 
 /// Opens the viewer's window now, inside the agent's click, where popup blockers allow it; the join
 /// loads the viewer into it later. Without it (blocked, or an iframe viewer) the viewer's own window
-/// opens when the session is found, as the production script does.
-pub fn open_waiting_window(key: &str, options: &mut OpenOptions) {
+/// opens when the session is found, as the production script does. False when the popup was blocked.
+pub fn open_waiting_window(key: &str, options: &mut OpenOptions) -> bool {
     if options.frame.is_some() {
-        return;
+        return true;
     }
     let window = page::open_window("about:blank", &options.window_name, &options.window_features);
     if let Some(window) = &window {
@@ -161,6 +161,13 @@ pub fn open_waiting_window(key: &str, options: &mut OpenOptions) {
         learn_opener_policy();
     }
     options.waiting = window;
+    options.waiting.is_some()
+}
+
+/// The page hears that the viewer's window was blocked: `popupblocked`, and the error to reject with.
+pub fn popup_blocked() -> AgentError {
+    AgentEvent::new().fire(POPUP_BLOCKED);
+    AgentError::PopupBlocked
 }
 
 /// Closes the waiting window of a join that will not show a viewer.
@@ -344,6 +351,14 @@ pub fn close(viewer: &JsValue) -> Result<(), AgentError> {
         finish(id, Ending::Closed { close_it: true });
     }
     Ok(())
+}
+
+/// Closes every viewer (`end()`), each firing `viewerClosed`.
+pub fn close_all() {
+    let open: Vec<u32> = with_agent(|agent| agent.viewers.iter().map(|viewer| viewer.id).collect());
+    for id in open {
+        finish(id, Ending::Closed { close_it: true });
+    }
 }
 
 /// Starts reading this page's `Cross-Origin-Opener-Policy` once, in the background, so that a

@@ -1,33 +1,24 @@
 // The defects of the two-centred design (issue 11), each as a console meets it, against the local
 // service in Chromium. Each of these failed before the module owned every rule.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { consolePage, names, start } from './harness.mjs';
+import { test } from 'node:test';
+import { consolePage, names, twoServices } from './harness.mjs';
 
-let env;
-let blocking;
-before(async () => {
-  env = await start();
-  blocking = await start({ popupBlocking: true });
-});
-after(async () => {
-  await env?.stop();
-  await blocking?.stop();
-});
+const services = twoServices();
 
 test('a join whose first key is refused keeps its waiting window: the viewer opens in it after a slow renewal', async () => {
   // Before: the refused attempt closed the waiting window, and the join was made again outside the
   // click once the next key came (6 s later, past the click's activation): popup_blocked.
-  await blocking.startSession('3001');
-  const session = await blocking.open();
-  const good = await blocking.credentials();
+  await services.blocking.startSession('3001');
+  const session = await services.blocking.open();
+  const good = await services.blocking.credentials();
   const keys = [{ ...good, loginkey: good.loginkey.slice(0, -20) + 'A'.repeat(20) }, good];
   await session.tab.exposeFunction('nextKey', async () => {
     const key = keys.shift();
     if (keys.length === 0) await new Promise((resolve) => setTimeout(resolve, 6000)); // the renewal is slow
     return key;
   });
-  await session.tab.goto(blocking.page('slow-renewal.html', consolePage(blocking, { body: `
+  await session.tab.goto(services.blocking.page('slow-renewal.html', consolePage(services.blocking, { body: `
     <button id="join">Join</button>
     <script>
       GLANCE.Agent.authenticate({ getLoginKey: () => nextKey() });
@@ -55,7 +46,7 @@ test('a join whose first key is refused keeps its waiting window: the viewer ope
 test('diagnose reports a getLoginKey that fails, and why; an expired key and no sign-in each by name', async () => {
   // Before: any getLoginKey passed ("getLoginKey provides login keys"), and "not authenticated" came
   // only from a missing expiry read as NaN.
-  const session = await env.open(env.page('diagnose-keys.html', consolePage(env)));
+  const session = await services.env.open(services.env.page('diagnose-keys.html', consolePage(services.env)));
   const reports = await session.tab.evaluate(async (expired) => {
     GLANCE.Agent.authenticate({ getLoginKey: () => Promise.reject(new Error('key server down')) });
     const failing = (await GLANCE.Agent.diagnose()).credentials;
@@ -64,7 +55,7 @@ test('diagnose reports a getLoginKey that fails, and why; an expired key and no 
     GLANCE.Agent.logout();
     const none = (await GLANCE.Agent.diagnose()).credentials;
     return { failing, old, none };
-  }, await env.credentials({ expiresIn: -30 }));
+  }, await services.env.credentials({ expiresIn: -30 }));
   assert.deepEqual(reports.failing.ok, false);
   assert.match(reports.failing.detail, /getLoginKey failed: .*key server down/);
   assert.deepEqual(reports.old, { ok: false, detail: 'the login key has expired' });
@@ -75,9 +66,9 @@ test('diagnose reports a getLoginKey that fails, and why; an expired key and no 
 test('a console served with Cross-Origin-Opener-Policy: same-origin: viewerDetached once, never viewerClosed for an open viewer', async () => {
   // Before: the browser severed the viewer window from the console, its handle read as closed, and
   // viewerClosed fired at once while the agent's viewer was open and working.
-  await env.startSession('3002');
-  const credentials = await env.credentials();
-  const session = await env.open(env.page('coop.html', consolePage(env, { credentials }),
+  await services.env.startSession('3002');
+  const credentials = await services.env.credentials();
+  const session = await services.env.open(services.env.page('coop.html', consolePage(services.env, { credentials }),
     { 'Cross-Origin-Opener-Policy': 'same-origin' }));
   const opened = session.context.waitForEvent('page');
   const joined = await session.tab.evaluate(() => outcome(GLANCE.Agent.joinSession('3002')));
@@ -103,9 +94,9 @@ test('a console served with Cross-Origin-Opener-Policy: same-origin: viewerDetac
 test("a lookup started inside another one's lookupWaiting has its own signal", async () => {
   // Before: the facade took the newest lookup id before and after a call to learn which lookup the
   // call started; a lookup started from inside the first one's lookupWaiting took its signal.
-  await env.startSession('3102');
-  await env.faults({ lookup: 'delay', delayMs: 3000 });
-  const session = await env.open(env.page('nested-signal.html', consolePage(env, { credentials: await env.credentials() })));
+  await services.env.startSession('3102');
+  await services.env.faults({ lookup: 'delay', delayMs: 3000 });
+  const session = await services.env.open(services.env.page('nested-signal.html', consolePage(services.env, { credentials: await services.env.credentials() })));
   const outcomes = await session.tab.evaluate(async () => {
     const first = new AbortController();
     let second;
@@ -117,7 +108,7 @@ test("a lookup started inside another one's lookupWaiting has its own signal", a
     first.abort();
     return [await firstDone, await second];
   });
-  await env.faults({ lookup: 'none' });
+  await services.env.faults({ lookup: 'none' });
   assert.equal(outcomes[0].code, 'canceled', 'the first lookup ends with its signal');
   assert.equal(outcomes[1].ok, true, 'the second lookup is untouched by it');
   const heard = (await session.tab.evaluate(() => events)).filter((e) => e.name.startsWith('lookup'));
@@ -128,12 +119,12 @@ test("a lookup started inside another one's lookupWaiting has its own signal", a
 
 test('a key the service refuses is renewed once, unseen by listeners: one waiting, one terminal event', async () => {
   // Before: lookupWaiting, lookupFailed, then the whole call again (lookupWaiting, lookupFound).
-  await env.startSession('3103');
-  const session = await env.open();
-  const good = await env.credentials();
+  await services.env.startSession('3103');
+  const session = await services.env.open();
+  const good = await services.env.credentials();
   const keys = [{ ...good, loginkey: good.loginkey.slice(0, -20) + 'A'.repeat(20) }, good];
   await session.tab.exposeFunction('nextKey', async () => keys.shift());
-  await session.tab.goto(env.page('refused-once.html', consolePage(env, { body: `
+  await session.tab.goto(services.env.page('refused-once.html', consolePage(services.env, { body: `
     <script>GLANCE.Agent.authenticate({ getLoginKey: () => nextKey() });</script>` })));
   const found = await session.tab.evaluate(() => outcome(GLANCE.Agent.lookupSession('3103', false)));
   assert.equal(found.ok, true);

@@ -83,3 +83,44 @@ test('the demo as `make demo` serves it: the service\'s own console origin, its 
     service.kill();
   }
 });
+
+test('the demo console\'s Presence mode: watch a visitor, see them on the site, Start session, the viewer opens', async () => {
+  const visitorid = 'demo-visitor-1';
+  const { tab, context, problems } = await env.open(
+    `${env.consoleOrigin}/?${new URLSearchParams({ webserver: env.webserver, visitorid })}`);
+  await tab.locator('#credentials-status').filter({ hasText: 'agent 7/ü' }).waitFor();
+  assert.equal(await tab.locator('#presence-form').isVisible(), true, '?visitorid= opens the Presence mode');
+  assert.equal(await tab.getAttribute('#visitor-link', 'href'), `${env.webserver}/visitor?visitorid=${visitorid}`);
+  await tab.click('#watch');
+  await tab.locator('#presence[data-state="offline"]').waitFor();
+  assert.equal(await tab.isDisabled('#presence-start'), true, 'no Start session while the visitor is away');
+
+  // The simulator, as the link opens it: on the site as that visitor.
+  const simulator = await context.newPage();
+  await simulator.goto(await tab.getAttribute('#visitor-link', 'href'));
+  await tab.locator('#presence[data-state="online"]').waitFor();
+  assert.match(await tab.textContent('#presence-page'), /^https:\/\/shop\.example\//);
+  await simulator.click('#presence-visibility');
+  await tab.locator('#presence[data-state="hidden"]').waitFor();
+  await simulator.click('#presence-visibility');
+  await tab.locator('#presence[data-state="online"]').waitFor();
+
+  const viewer = context.waitForEvent('page');
+  await tab.click('#presence-start');
+  await tab.locator('#state[data-state="asking"]').waitFor();
+  await simulator.locator('#terms[open]').waitFor();
+  await simulator.click('#terms-accept');
+  const opened = await viewer;
+  await opened.locator('#key').waitFor();
+  await tab.locator('#state[data-state="in-session"]').waitFor();
+  for (const name of ['visitorConnected', 'visitorData', 'presenceVisibility', 'presenceOnTerms', 'presenceSessionStart', 'viewerOpened']) {
+    await tab.locator(`#event-log [data-event="${name}"]`).first().waitFor();
+  }
+  mkdirSync(join(root, 'target'), { recursive: true });
+  await tab.screenshot({ path: join(root, 'target/demo-console-presence.png') });
+
+  await tab.click('#presence-stop');
+  await tab.locator('#presence[data-state="idle"]').waitFor();
+  await context.close();
+  assert.deepEqual(problems, []);
+});

@@ -4,6 +4,7 @@
 // The console origin serves www/ at `/`, dist/ at `/dist/`, the bundled npm app at `/app/` and test
 // pages registered with `page(name, html)` at `/e2e/<name>`. Each test file starts its own service
 // process, so fault switches and sessions never leak between files.
+import { after, before } from 'node:test';
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { join } from 'node:path';
@@ -81,7 +82,8 @@ export async function start({ popupBlocking = false, args = [] } = {}) {
   async function api(path, body) {
     const response = await fetch(webserver + path, body === undefined ? {} : {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-    const answer = await response.json();
+    const text = await response.text();
+    const answer = text ? JSON.parse(text) : null;
     if (!response.ok) throw new Error(`${path}: ${response.status} ${JSON.stringify(answer)}`);
     return answer;
   }
@@ -122,6 +124,23 @@ export async function start({ popupBlocking = false, args = [] } = {}) {
     },
     stop: release,
   };
+}
+
+/**
+ * For a test file: a service with popups allowed (`env`) and one with Chromium's popup blocker on
+ * (`blocking`), started before its tests and stopped after them.
+ */
+export function twoServices() {
+  const services = {};
+  before(async () => {
+    services.env = await start();
+    services.blocking = await start({ popupBlocking: true });
+  });
+  after(async () => {
+    await services.env?.stop();
+    await services.blocking?.stop();
+  });
+  return services;
 }
 
 /** A console page that loads the script-tag build, records every event, and points it at the service. */

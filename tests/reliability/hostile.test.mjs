@@ -45,7 +45,22 @@ const HOSTILE_CALLS = async ([index, key]) => {
     'webserver = v': () => { const old = agent.webserver; try { agent.webserver = value; } finally { agent.webserver = old; } },
     'requestTimeout = v': () => { const old = agent.requestTimeout; try { agent.requestTimeout = value; } finally { agent.requestTimeout = old; } },
     'postParametersToViewer = v': () => { agent.postParametersToViewer = value; agent.postParametersToViewer = true; },
+    // Presence: no visitor is ever on the site here, so a connect that takes its arguments waits; it is
+    // ended (a timeout, or presenceDisconnect) and must then reject with a code.
+    'presenceConnect(v, {timeout})': () => agent.presenceConnect(value, { timeout: 300 }),
+    'presenceConnect(id, v)': () => disconnectSoon(agent.presenceConnect('hostile-visitor', value)),
+    'presenceConnect(id, {signal: v})': () => disconnectSoon(agent.presenceConnect('hostile-visitor', { signal: value })),
+    'presenceStartSession(v, v, v)': () => agent.presenceStartSession(value, value, value),
+    'presenceStartSession(key, v)': () => agent.presenceStartSession(key, value),
+    'presenceStartSession(key, {}, v)': () => agent.presenceStartSession(key, {}, value),
+    'presenceDisconnect(v)': () => agent.presenceDisconnect(value),
+    'leaveSession(v)': () => agent.leaveSession(value),
+    'end(v)': () => agent.end(value), // last: it closes the viewers the shapes above opened
   };
+  function disconnectSoon(promise) {
+    setTimeout(() => agent.presenceDisconnect(), 300);
+    return promise;
+  }
   // The shapes that may accept some of these values, and which; any other acceptance is a defect.
   const isFunction = typeof value === 'function';
   const isParams = value === undefined || value === null || typeof value === 'object' || isFunction;
@@ -66,6 +81,8 @@ const HOSTILE_CALLS = async ([index, key]) => {
     // A name the local identity provider signs in (it signs in any agent name).
     'authenticate({idpusername: v})': (typeof value === 'string' && value.length <= 256) || typeof value === 'number',
     'authenticate({getLoginKey: v})': isFunction, // kept, and asked when a call needs a key
+    'presenceDisconnect(v)': true, // takes no argument
+    'end(v)': true, // takes no argument
   };
   const coded = (error) => error instanceof Error && typeof error.code === 'string' && error.code !== '';
   const describe = (error) => `${error && error.name}: ${String(error && error.message).slice(0, 120)}`;

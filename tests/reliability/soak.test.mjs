@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { consolePage, start } from '../e2e/harness.mjs';
-import { MEMORY_ARGS } from '../support/local.mjs';
+import { CATCH_WASM_MEMORY, MEMORY_ARGS } from '../support/local.mjs';
 import { report } from './report.mjs';
 
 const CYCLES = 1000;
@@ -16,16 +16,6 @@ const MB = 1024 * 1024;
 let env;
 before(async () => { env = await start({ args: MEMORY_ARGS }); });
 after(() => env?.stop());
-
-// Installed before the script tag: keeps the module's memory so the test can read its size.
-const CATCH_MEMORY = `<script>
-  const Instance = WebAssembly.Instance;
-  WebAssembly.Instance = function (module, imports) {
-    const instance = new Instance(module, imports);
-    window.wasmMemory = Object.values(instance.exports).find((value) => value instanceof WebAssembly.Memory);
-    return instance;
-  };
-</script>`;
 
 const PAGE = `<iframe id="viewer"></iframe><script>
   const agent = GLANCE.Agent;
@@ -61,7 +51,7 @@ test(`soak: ${CYCLES} join/event/close cycles and ${EVENTS} relayed events grow 
   await env.startSession('8301', 'G');
   const credentials = await env.credentials();
   const { tab, context, problems } = await env.open(env.page('soak.html',
-    CATCH_MEMORY + consolePage(env, { credentials, body: PAGE })));
+    CATCH_WASM_MEMORY + consolePage(env, { credentials, body: PAGE })));
   // Warm-up: the first thousand events cost about 600 KB of heap once (V8's code and feedback for the
   // path), and then nothing more (measured over four further rounds of 10,000); the soak starts after it.
   await tab.evaluate((count) => cycles(count), WARM_UP);

@@ -19,6 +19,19 @@ export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-sh
 /** For memory figures: gc() in pages, and performance.memory without its 100 KB quantisation. */
 export const MEMORY_ARGS = ['--js-flags=--expose-gc', '--enable-precise-memory-info'];
 
+/**
+ * A page script to install before the script tag: keeps the module's memory as `window.wasmMemory`,
+ * so that a soak can read its size.
+ */
+export const CATCH_WASM_MEMORY = `<script>
+  const Instance = WebAssembly.Instance;
+  WebAssembly.Instance = function (module, imports) {
+    const instance = new Instance(module, imports);
+    window.wasmMemory = Object.values(instance.exports).find((value) => value instanceof WebAssembly.Memory);
+    return instance;
+  };
+</script>`;
+
 /** A login key signature of the right shape, for stub services that do not check it. */
 export const SIGNATURE = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO-_';
 /** A well-formed login key, valid for an hour. */

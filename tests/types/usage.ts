@@ -1,5 +1,5 @@
 // Compiled (never run) by `make test`: the published types accept real console code and reject misuse.
-import Agent, { install, type GlanceAgentError, type LookupResult } from '../../dist/npm/index.js';
+import Agent, { install, type GlanceAgentError, type LookupResult, type PresenceState, type VisitorData } from '../../dist/npm/index.js';
 
 Agent.webserver = 'https://www.glance.net';
 Agent.authenticate({ loginkey: '$1$...', partnerid: 20541, partneruserid: 'agent-7' });
@@ -71,3 +71,40 @@ Agent.authenticate({ loginkey: 'x', partneruserid: 'y' });
 // @ts-expect-error error codes are a closed set
 const wrong: GlanceAgentError['code'] = 'no_such_code';
 void wrong;
+
+async function watch(visitorid: string): Promise<void> {
+  const controller = new AbortController();
+  const data: VisitorData = await Agent.presenceConnect(visitorid, { timeout: 30000, signal: controller.signal });
+  const page: string | undefined = data.url;
+  void page;
+  const state: PresenceState = Agent.presenceState;
+  const present: boolean = Agent.visitorConnected;
+  void state; void present;
+  Agent.addEventListener('visitorConnected', (_name, event) => {
+    const connected: boolean = event.connected;
+    void connected;
+  });
+  Agent.addEventListener('presenceVisibility', (_name, event) => console.log(event.visibility === 'hidden'));
+  const start = await Agent.once('presenceSessionStart');
+  const key: string = start.ssnkey;
+  const viewer: Window = await Agent.presenceStartSession(key, { args: { video: true } }, { timeout: 90000, iframe: 'viewer' });
+  void viewer;
+  const left: boolean = await Agent.leaveSession(key);
+  void left;
+  await Agent.end();
+  Agent.presenceDisconnect();
+  try {
+    await Agent.presenceStartSession();
+  } catch (caught) {
+    const error = caught as GlanceAgentError;
+    if (error.code === 'declined' || error.code === 'visitor_not_present') return;
+  }
+  // @ts-expect-error presenceState is read-only
+  Agent.presenceState = 'connected';
+  // @ts-expect-error the visitor id is a string or a number
+  await Agent.presenceConnect({ visitorid });
+  // @ts-expect-error presenceSessionStart carries the session key
+  const none: number = (await Agent.once('presenceSessionStart')).count;
+  void none;
+}
+void watch;

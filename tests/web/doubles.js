@@ -34,7 +34,7 @@ export function fakeService(steps) {
     const signal = init && init.signal;
     const headers = new Headers(init && init.headers);
     calls.push({ url: String(url), method: init && init.method, body: init && init.body,
-      contentType: headers.get('Content-Type'), signal });
+      contentType: headers.get('Content-Type'), authorization: headers.get('Authorization'), signal });
     if (step.fail) return Promise.reject(new TypeError(step.fail));
     if (step.hang) {
       return new Promise((_, reject) => {

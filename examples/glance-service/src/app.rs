@@ -8,6 +8,7 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::loginkey::{sign, Refusal, Verifier};
+use crate::presence::Presence;
 use crate::store::Store;
 
 /// How the lookup service misbehaves, for tests of failure handling.
@@ -48,6 +49,9 @@ pub struct App {
     store: Mutex<Store>,
     faults: Mutex<Faults>,
     changed: watch::Sender<u64>,
+    /// Presence: tokens, visitors' and agents' sockets, switches.
+    pub presence: Presence,
+    tokens_made: std::sync::atomic::AtomicU64,
 }
 
 /// A poisoned lock only means another request panicked; the data is still usable.
@@ -71,7 +75,19 @@ impl App {
             store: Mutex::default(),
             faults: Mutex::default(),
             changed: watch::channel(0).0,
+            presence: Presence::default(),
+            tokens_made: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// `host:port` of the service: presence's host and the session server's name here.
+    pub fn host(&self) -> String {
+        self.webserver.split_once("://").map_or(&*self.webserver, |(_, host)| host).to_owned()
+    }
+
+    /// A different suffix for every token made.
+    pub fn fresh_suffix(&self) -> String {
+        format!("-{}", self.tokens_made.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
     }
 
     pub fn read<R>(&self, read: impl FnOnce(&Store) -> R) -> R {

@@ -5,6 +5,7 @@ mod app;
 mod config;
 mod console;
 mod loginkey;
+mod presence;
 mod service;
 mod signin;
 mod store;
@@ -40,8 +41,10 @@ async fn cors(State(app): State<Arc<App>>, request: Request, next: Next) -> Resp
     headers.insert(header::VARY, HeaderValue::from_static("Origin"));
     if let Some(origin) = allowed {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type"));
+        headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type, authorization"));
         headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST"));
+        // The agent's EjectAgent message is sent with the browser's cookies.
+        headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
     }
     response
 }
@@ -64,6 +67,16 @@ fn service_routes(app: Arc<App>) -> Router {
         .route("/dev/config", get(visitor::dev_config))
         .route("/dev/loginkey", get(visitor::dev_login_key))
         .route("/dev/faults", get(visitor::get_faults).post(visitor::set_faults))
+        .route("/services/AuthorizationService.svc/rest/Authorize", post(presence::authorize))
+        .route("/services/authorizationservice/GetVisitorSettings3", get(presence::settings))
+        .route("/findvisitor", get(presence::find_visitor))
+        .route("/lookupvisitor", get(presence::lookup_visitor))
+        .route("/signalvisitor", post(presence::signal_visitor))
+        .route("/agent", get(presence::agent_socket))
+        .route("/agent/message", post(presence::agent_message))
+        .route("/visitorws", get(presence::visitor_socket))
+        .route("/dev/presence", get(presence::get_switches).post(presence::set_switches))
+        .route("/dev/presence/frames", post(presence::send_frames))
         .layer(middleware::from_fn_with_state(app.clone(), cors))
         .with_state(app)
 }

@@ -119,7 +119,7 @@ pub async fn in_session(State(app): State<Arc<App>>, RawQuery(query): RawQuery, 
         let body = app.read(|store| {
             let sessions: Vec<_> =
                 store.sessions_of(&agent).into_iter().filter(|session| key.is_empty() || session.key == key).collect();
-            xml::in_session(&sessions)
+            xml::in_session(&sessions, &agent, &app.host())
         });
         xml_response(StatusCode::OK, body)
     })

@@ -195,12 +195,32 @@ impl Store {
         }
     }
 
+    /// `EjectAgent`: takes participant `num` out of the running session `ssnid`; whether there was one.
+    pub fn remove_agent(&mut self, ssnid: &str, num: u64) -> bool {
+        let Some(session) = self.sessions.values_mut().find(|session| session.running && session.ssnid == ssnid) else {
+            return false;
+        };
+        let viewer = usize::try_from(num)
+            .ok()
+            .and_then(|num| num.checked_sub(1))
+            .and_then(|at| session.agents.keys().nth(at).cloned());
+        viewer.is_some_and(|viewer| session.agents.remove(&viewer).is_some())
+    }
+
     /// Running sessions that `agent` has a viewer open in.
     pub fn sessions_of(&self, agent: &str) -> Vec<&Session> {
         self.list()
             .into_iter()
             .filter(|session| session.running && session.agents.values().any(|id| id == agent))
             .collect()
+    }
+}
+
+impl Session {
+    /// The agent's participant number in the session (1-based, in the order of its viewers' ids).
+    pub fn agent_number(&self, agent: &str) -> Option<u64> {
+        let at = self.agents.values().position(|id| id == agent)?;
+        u64::try_from(at + 1).ok()
     }
 }
 

@@ -60,15 +60,19 @@ pub fn error(message: &str) -> String {
     format!("{HEAD}<Error xmlns=\"http://www.glance.net/\"><Message>{}</Message></Error>", escape(message))
 }
 
-pub fn in_session(sessions: &[&Session]) -> String {
+/// The sessions `agent` is in, each with the agent's participant number in it (`num`), the last part
+/// of its `ssnid` (`disambiguateId`) and the host of its session server (`servername`): this service.
+pub fn in_session(sessions: &[&Session], agent: &str, servername: &str) -> String {
     let mut xml = format!("{HEAD}<ArrayOfSession2 xmlns=\"http://www.glance.net/\">");
-    for (index, session) in sessions.iter().enumerate() {
+    for session in sessions {
+        let num = session.agent_number(agent).unwrap_or(0);
+        let disambiguate = session.ssnid.rsplit('.').next().unwrap_or_default();
         let fields = elements(&[
             ("id", &session.id.to_string()),
             ("passcode", &session.key),
-            ("num", &(index + 1).to_string()),
-            ("disambiguateId", &session.ssnid),
-            ("servername", "local-glance"),
+            ("num", &num.to_string()),
+            ("disambiguateId", disambiguate),
+            ("servername", servername),
         ]);
         let _ = write!(xml, "<session2>{fields}</session2>");
     }
