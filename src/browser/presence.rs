@@ -80,6 +80,13 @@ pub struct Presence {
     settings: Vec<(String, Settings, u64)>,
 }
 
+impl Presence {
+    /// The connection, if it is still `id`'s: a replaced or ended one changes and hears nothing.
+    fn current(&mut self, id: u32) -> Option<&mut Connection> {
+        self.connection.as_mut().filter(|connection| connection.id == id)
+    }
+}
+
 /// `presenceState`.
 pub fn phase() -> &'static str {
     with_agent(|agent| agent.presence.phase.as_str())
@@ -90,14 +97,20 @@ pub fn visitor_connected() -> bool {
     with_agent(|agent| agent.presence.visitor_connected)
 }
 
-/// A presence event: the server's data (an object's fields, passed on) with `service: "presence"`.
-fn fire_presence(name: &str, data: &JsValue) {
+/// The server's data as a page gets it: a new object with the fields of `data` (when it is an object
+/// and not an array), and `field` set to `value`.
+fn fields_with(data: &JsValue, field: &str, value: &JsValue) -> Object {
     let payload = Object::new();
     if data.is_object() && !js_sys::Array::is_array(data) {
         Object::assign(&payload, data.unchecked_ref());
     }
-    let _ = js_sys::Reflect::set(&payload, &"service".into(), &PRESENCE_SERVICE.into());
-    fire(name, &payload);
+    let _ = js_sys::Reflect::set(&payload, &field.into(), value);
+    payload
+}
+
+/// A presence event: the server's data with `service: "presence"`.
+fn fire_presence(name: &str, data: &JsValue) {
+    fire(name, &fields_with(data, "service", &PRESENCE_SERVICE.into()));
 }
 
 /// A presence event with a `reason`, or a session key.
@@ -108,12 +121,12 @@ fn fire_with(name: &str, field: &str, value: &str) {
 }
 
 fn is_current(id: u32) -> bool {
-    with_agent(|agent| agent.presence.connection.as_ref().is_some_and(|connection| connection.id == id))
+    with_agent(|agent| agent.presence.current(id).is_some())
 }
 
 fn set_phase(id: u32, phase: Phase) {
     with_agent(|agent| {
-        if agent.presence.connection.as_ref().is_some_and(|connection| connection.id == id) {
+        if agent.presence.current(id).is_some() {
             agent.presence.phase = phase;
         }
     });
@@ -306,7 +319,7 @@ async fn run(id: u32, visitor: String) {
         let group = credentials.partner_id().to_owned();
         let secure = with_agent(|agent| agent.settings.webserver.is_secure());
         with_agent(|agent| {
-            if let Some(connection) = agent.presence.connection.as_mut().filter(|connection| connection.id == id) {
+            if let Some(connection) = agent.presence.current(id) {
                 connection.load_balanced = settings.load_balanced;
                 connection.presence_host = Some(settings.host.clone());
                 connection.token = Some(token.value.clone());
@@ -608,7 +621,7 @@ async fn socket_session(id: u32, secure: bool, host: &str, token: &str, group: &
                         connected = true;
                         set_phase(id, Phase::Connected);
                         with_agent(|agent| {
-                            if let Some(connection) = agent.presence.connection.as_mut().filter(|c| c.id == id) {
+                            if let Some(connection) = agent.presence.current(id) {
                                 connection.socket = Some(socket.socket.clone());
                             }
                         });
@@ -658,7 +671,7 @@ async fn socket_session(id: u32, secure: bool, host: &str, token: &str, group: &
     };
     drop(keepalive);
     with_agent(|agent| {
-        if let Some(connection) = agent.presence.connection.as_mut().filter(|c| c.id == id) {
+        if let Some(connection) = agent.presence.current(id) {
             connection.socket = None;
         }
     });
@@ -690,7 +703,7 @@ fn parse_frame(data: &JsValue) -> Option<ParsedFrame> {
 fn visitor_arrived(id: u32, data: &JsValue) {
     let (arrived, grace) = with_agent(|agent| {
         let presence = &mut agent.presence;
-        let Some(connection) = presence.connection.as_mut().filter(|c| c.id == id) else { return (false, None) };
+        let Some(connection) = presence.current(id) else { return (false, None) };
         let grace = connection.grace.take();
         let arrived = !presence.visitor_connected;
         presence.visitor_connected = true;
@@ -700,16 +713,11 @@ fn visitor_arrived(id: u32, data: &JsValue) {
     if !arrived {
         return;
     }
-    let payload = Object::new();
-    if data.is_object() {
-        Object::assign(&payload, data.unchecked_ref());
-    }
-    let _ = js_sys::Reflect::set(&payload, &"connected".into(), &JsValue::TRUE);
-    fire_presence("visitorConnected", &payload);
+    fire_presence("visitorConnected", &fields_with(data, "connected", &JsValue::TRUE));
     // Tied to the connection: ended with it, so nothing is sent or heard for a connection that is over.
     let (abort, registration) = AbortHandle::new_pair();
     let earlier = with_agent(|agent| {
-        let connection = agent.presence.connection.as_mut().filter(|c| c.id == id)?;
+        let connection = agent.presence.current(id)?;
         Some(connection.lookup.replace(abort))
     });
     // None: a listener of visitorConnected ended the connection.
@@ -726,7 +734,7 @@ fn visitor_arrived(id: u32, data: &JsValue) {
 /// `lookupvisitor`: `visitorData`, and `presenceConnect` resolves with it.
 async fn look_visitor_up(id: u32) {
     let details = with_agent(|agent| {
-        let connection = agent.presence.connection.as_ref().filter(|c| c.id == id)?;
+        let connection = agent.presence.current(id)?;
         let secure = agent.settings.webserver.is_secure();
         let group = connection.group.clone();
         Some((secure, connection.presence_host.clone()?, group, connection.visitor.clone(), connection.token.clone()?))
@@ -750,48 +758,35 @@ async fn look_visitor_up(id: u32) {
             Object::new().into()
         }
     };
-    let first_seen = with_agent(|agent| agent.presence.connection.as_mut().filter(|c| c.id == id)?.first_seen.take());
+    let first_seen = with_agent(|agent| agent.presence.current(id)?.first_seen.take());
     if let Some(first_seen) = first_seen {
-        let payload = Object::new();
-        if data.is_object() {
-            Object::assign(&payload, data.unchecked_ref());
-        }
-        let _ = js_sys::Reflect::set(&payload, &"service".into(), &PRESENCE_SERVICE.into());
-        let _ = first_seen.send(Ok(payload.into()));
+        let _ = first_seen.send(Ok(fields_with(&data, "service", &PRESENCE_SERVICE.into()).into()));
     }
 }
 
 /// The visitor's socket went away: if it does not come back within 5 s, `visitorConnected` with
 /// `connected: false`. (No `visitorData`: there is nothing new to look up.)
 fn visitor_left(id: u32, data: JsValue) {
-    let watched = with_agent(|agent| {
-        agent.presence.visitor_connected && agent.presence.connection.as_ref().is_some_and(|c| c.id == id)
-    });
+    let watched = with_agent(|agent| agent.presence.visitor_connected && agent.presence.current(id).is_some());
     if !watched {
         return;
     }
     let grace = Timeout::new(VISITOR_GRACE_MS, move || {
         let gone = with_agent(|agent| {
             let presence = &mut agent.presence;
-            let current = presence.connection.as_mut().filter(|c| c.id == id)?;
-            let gone = presence.visitor_connected;
-            presence.visitor_connected = false;
             // This timer is the one running: take it out so that it is dropped after it has fired.
-            Some((gone, current.grace.take()))
+            let finished = presence.current(id)?.grace.take();
+            let gone = std::mem::replace(&mut presence.visitor_connected, false);
+            Some((gone, finished))
         });
         if let Some((true, _finished)) = gone {
-            let payload = Object::new();
-            if data.is_object() {
-                Object::assign(&payload, data.unchecked_ref());
-            }
-            let _ = js_sys::Reflect::set(&payload, &"connected".into(), &JsValue::FALSE);
-            fire_presence("visitorConnected", &payload);
+            fire_presence("visitorConnected", &fields_with(&data, "connected", &JsValue::FALSE));
         }
     });
     // The timer replaced, or this one if the state moved on meanwhile: dropped (cleared) outside the borrow.
     let unused = with_agent(|agent| {
         let connected = agent.presence.visitor_connected;
-        match agent.presence.connection.as_mut().filter(|c| c.id == id && connected) {
+        match agent.presence.current(id).filter(|_| connected) {
             Some(connection) => connection.grace.replace(grace),
             None => Some(grace),
         }
@@ -801,7 +796,7 @@ fn visitor_left(id: u32, data: JsValue) {
 
 /// Answers the `presenceStartSession` waiting for the visitor, if any.
 fn answer_start(id: u32, answer: Answer) {
-    let waiting = with_agent(|agent| agent.presence.connection.as_mut().filter(|c| c.id == id)?.start.take());
+    let waiting = with_agent(|agent| agent.presence.current(id)?.start.take());
     if let Some(start) = waiting {
         let _ = start.send(answer);
     }
@@ -895,7 +890,7 @@ async fn ask_visitor(id: u32, func: String, args: Object, answer: oneshot::Recei
 async fn invoke(id: u32, func: &str, args: &Object) -> Result<(), AgentError> {
     let data = InvokeData { func, args: Preserved(args.clone().into()) };
     let details = with_agent(|agent| {
-        let connection = agent.presence.connection.as_ref().filter(|connection| connection.id == id)?;
+        let connection = agent.presence.current(id)?;
         let group = connection.group.clone();
         Some((
             connection.load_balanced,
