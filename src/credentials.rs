@@ -128,6 +128,29 @@ impl Credentials {
     }
 }
 
+/// A credentials object as a page gave it, field by field: what `authenticate` and `getLoginKey`'s
+/// answer carry, read by the driver and checked here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CredentialsInput {
+    /// `loginkey`, when a string.
+    pub loginkey: Option<String>,
+    /// `partnerid`.
+    pub partnerid: PartnerIdInput,
+    /// `partneruserid`, when a string or a whole number.
+    pub partneruserid: Option<String>,
+}
+
+impl CredentialsInput {
+    /// The credentials, checked (see [`Credentials::new`]).
+    pub fn check(self) -> Result<Credentials, AgentError> {
+        Credentials::new(self.loginkey, self.partnerid, self.partneruserid)
+    }
+}
+
+/// What a credentials object that is not one is told.
+pub const CREDENTIALS_RULE: &str = "credentials must be an object: {loginkey, partnerid, partneruserid}, \
+                                    {getLoginKey} or one identity-provider hint";
+
 /// The decimal digits of a whole number, and nothing else (no sign, no space).
 fn parse_digits(text: &str) -> Option<u64> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
@@ -152,7 +175,7 @@ fn parse_partner_id(input: PartnerIdInput) -> Result<String, AgentError> {
         }
         PartnerIdInput::Invalid => None,
     };
-    value.filter(|&n| n >= 1).map(|n| n.to_string()).ok_or(invalid)
+    value.filter(|&n| n >= 1).map(crate::text::decimal).ok_or(invalid)
 }
 
 /// The identity-provider hints `authenticate` takes instead of a login key (PROTOCOL.md section 1).

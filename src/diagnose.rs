@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use crate::text::{decimal, signed_decimal};
+
 /// One check: `ok` is `None` (JavaScript `null`) when it could not be made here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
@@ -59,13 +61,15 @@ pub enum Reach {
 /// Judges the webserver probe (`page_origin`: the console's own origin, named in the advice).
 pub fn webserver(webserver: &str, reach: &Reach, page_origin: &str) -> Check {
     match reach {
-        Reach::Answered(status) => Check::new(Some(*status < 500), format!("HTTP {status} from {webserver}")),
+        Reach::Answered(status) => {
+            Check::new(Some(*status < 500), ["HTTP ", &decimal(u64::from(*status)), " from ", webserver].concat())
+        }
         Reach::NotAllowed => Check::new(
             Some(false),
-            format!("{webserver} answers, but not to this origin (CORS): ask Glance to allow {page_origin}"),
+            [webserver, " answers, but not to this origin (CORS): ask Glance to allow ", page_origin].concat(),
         ),
-        Reach::Unreachable(message) => Check::new(Some(false), format!("{webserver} cannot be reached: {message}")),
-        Reach::TimedOut => Check::new(Some(false), format!("{webserver} cannot be reached: no answer in time")),
+        Reach::Unreachable(message) => Check::new(Some(false), [webserver, " cannot be reached: ", message].concat()),
+        Reach::TimedOut => Check::new(Some(false), [webserver, " cannot be reached: no answer in time"].concat()),
     }
 }
 
@@ -91,12 +95,13 @@ pub fn credentials(state: &Credentials) -> Check {
         Credentials::None => Check::new(Some(false), "not authenticated"),
         Credentials::Key { expires_in, .. } if *expires_in <= 0 => Check::new(Some(false), "the login key has expired"),
         Credentials::Key { expires_in, renewing: false } => {
-            Check::new(Some(true), format!("the login key expires in {expires_in} s"))
+            Check::new(Some(true), ["the login key expires in ", &signed_decimal(*expires_in), " s"].concat())
         }
         Credentials::Key { expires_in, renewing: true } => {
-            Check::new(Some(true), format!("getLoginKey gave a login key that expires in {expires_in} s"))
+            let expires_in = signed_decimal(*expires_in);
+            Check::new(Some(true), ["getLoginKey gave a login key that expires in ", &expires_in, " s"].concat())
         }
-        Credentials::RenewalFailed(reason) => Check::new(Some(false), format!("getLoginKey failed: {reason}")),
+        Credentials::RenewalFailed(reason) => Check::new(Some(false), ["getLoginKey failed: ", reason].concat()),
     }
 }
 
@@ -140,7 +145,7 @@ pub fn framing(result: &Framing) -> Check {
         Framing::Allowed => Check::new(Some(true), "this page's Content-Security-Policy allows framing the viewer"),
         Framing::Forbidden(directive) => Check::new(
             Some(false),
-            format!("this page's Content-Security-Policy ({directive}) forbids framing the viewer"),
+            ["this page's Content-Security-Policy (", directive, ") forbids framing the viewer"].concat(),
         ),
         Framing::NoLoad => Check::new(None, "the viewer page did not load within 5 s"),
     }

@@ -2,63 +2,65 @@
 //! JavaScript `Error` a call throws or rejects with (with that `code`), in one place
 //! (`browser::js::to_error`), so pages can branch on `err.code`.
 
+use std::borrow::Cow;
+
 use thiserror::Error;
 
 /// Longest `reason` (in characters) kept from a service answer or a thrown message: a runaway error
 /// page must not flood an event payload or the console.
 pub const MAX_REASON_CHARS: usize = 2000;
 
-/// Why a call failed. The text of each variant is the message pages see.
+/// Why a call failed. [`AgentError::message`] is the message pages see (and `Display`'s text).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum AgentError {
     /// `authenticate` got something that is not a well-formed set of credentials; says which field.
-    #[error("invalid credentials: {0}")]
+    #[error("{}", self.message())]
     InvalidCredentials(&'static str),
     /// A call that needs credentials was made before `authenticate`.
-    #[error("call GLANCE.Agent.authenticate() with a login key first")]
+    #[error("{}", self.message())]
     NotAuthenticated,
     /// The stored login key's expiry time has passed.
-    #[error("the login key has expired; authenticate with a new one")]
+    #[error("{}", self.message())]
     LoginKeyExpired,
     /// An argument has the wrong type or shape; says which and what it must be.
-    #[error("{0}")]
+    #[error("{}", self.message())]
     InvalidArgument(&'static str),
     /// A viewer URL that is not `http:` or `https:`.
-    #[error("the viewer URL must be http: or https:")]
+    #[error("{}", self.message())]
     InvalidUrl,
     /// `joinSession` with `wait: false` found no running session.
-    #[error("no session with this key is running")]
+    #[error("{}", self.message())]
     NotFound,
     /// The call was canceled: `cancelLookup`, a `cancel` function, its `signal`, or a later call that
     /// replaced it.
-    #[error("the call was canceled")]
+    #[error("{}", self.message())]
     Canceled,
     /// Nothing came within the time the call allows; says what was awaited.
-    #[error("{0}")]
+    #[error("{}", self.message())]
     TimedOut(&'static str),
     /// The service refused (an error document, a non-XML answer, HTTP 4xx); the reason is its answer.
-    #[error("the Glance service refused the request: {0}")]
+    #[error("{}", self.message())]
     ServiceError(String),
     /// The service could not be reached (network error, HTTP 5xx, request timeout).
-    #[error("the Glance service could not be reached: {0}")]
+    #[error("{}", self.message())]
     ServiceUnavailable(String),
     /// The browser refused to open the viewer window.
-    #[error("the browser blocked the viewer window; allow popups for this page")]
+    #[error("{}", self.message())]
     PopupBlocked,
     /// The viewer could not be loaded in the given iframe.
-    #[error("the viewer could not load in the iframe")]
+    #[error("{}", self.message())]
     IframeBlocked,
     /// A SAML sign-in was refused or got no answer, or `getLoginKey` failed; the reason says why.
-    #[error("the agent could not be signed in: {0}")]
+    #[error("{}", self.message())]
     AuthenticationFailed(String),
     /// The visitor is not on the website (presence), or presence is not connected to them.
-    #[error("the visitor is not present: {0}")]
+    #[error("{}", self.message())]
     VisitorNotPresent(&'static str),
     /// The visitor declined the session (`presenceStartSession`).
-    #[error("the visitor declined the session")]
+    #[error("{}", self.message())]
     Declined,
     /// The WebAssembly module could not be loaded (raised by the loader; see `surface`).
-    #[error("GLANCE.Agent could not load")]
+    #[error("{}", self.message())]
     LoadFailed,
 }
 
@@ -85,6 +87,40 @@ impl AgentError {
             Self::VisitorNotPresent(_) => "visitor_not_present",
             Self::Declined => "declined",
             Self::LoadFailed => "load_failed",
+        }
+    }
+
+    /// The message pages see: static text, or static text and the service's or provider's words,
+    /// joined without `core::fmt`.
+    pub fn message(&self) -> Cow<'static, str> {
+        let joined = |prefix: &str, detail: &str| Cow::Owned([prefix, detail].concat());
+        match self {
+            Self::InvalidCredentials(why) => joined("invalid credentials: ", why),
+            Self::NotAuthenticated => Cow::Borrowed("call GLANCE.Agent.authenticate() with a login key first"),
+            Self::LoginKeyExpired => Cow::Borrowed("the login key has expired; authenticate with a new one"),
+            Self::InvalidArgument(why) | Self::TimedOut(why) => Cow::Borrowed(why),
+            Self::InvalidUrl => Cow::Borrowed("the viewer URL must be http: or https:"),
+            Self::NotFound => Cow::Borrowed("no session with this key is running"),
+            Self::Canceled => Cow::Borrowed("the call was canceled"),
+            Self::ServiceError(reason) => joined("the Glance service refused the request: ", reason),
+            Self::ServiceUnavailable(reason) => joined("the Glance service could not be reached: ", reason),
+            Self::PopupBlocked => Cow::Borrowed("the browser blocked the viewer window; allow popups for this page"),
+            Self::IframeBlocked => Cow::Borrowed("the viewer could not load in the iframe"),
+            Self::AuthenticationFailed(reason) => joined("the agent could not be signed in: ", reason),
+            Self::VisitorNotPresent(why) => joined("the visitor is not present: ", why),
+            Self::Declined => Cow::Borrowed("the visitor declined the session"),
+            Self::LoadFailed => Cow::Borrowed("GLANCE.Agent could not load"),
+        }
+    }
+
+    /// [`AgentError::reason`], owned where it must be.
+    pub fn reason_text(&self) -> Cow<'static, str> {
+        match self {
+            Self::ServiceError(reason) | Self::ServiceUnavailable(reason) | Self::AuthenticationFailed(reason) => {
+                Cow::Owned(reason.clone())
+            }
+            Self::TimedOut(_) => Cow::Borrowed(TIMED_OUT_REASON),
+            other => Cow::Borrowed(other.code()),
         }
     }
 

@@ -112,19 +112,33 @@ impl<H> Default for Listeners<H> {
 }
 
 impl<H: PartialEq + Clone> Listeners<H> {
-    /// Adds `handler` for `name` (every event for `None`); false if it was already there.
-    pub fn add(&mut self, name: Option<&str>, handler: H) -> bool {
-        if self.position(name, &handler).is_some() {
-            return false;
+    /// Adds `handler` for `name` (every event for `None`); its serial, or the serial it already had.
+    pub fn add(&mut self, name: Option<&str>, handler: H) -> u64 {
+        if let Some(at) = self.position(name, &handler) {
+            return self.all.get(at).map_or(0, |r| r.serial);
         }
         self.next_serial += 1;
         self.all.push(Registration { serial: self.next_serial, name: name.map(ToOwned::to_owned), handler });
-        true
+        self.next_serial
     }
 
     /// Removes `handler` from `name` (every event for `None`); false if it was not there.
     pub fn remove(&mut self, name: Option<&str>, handler: &H) -> bool {
         let Some(at) = self.position(name, handler) else { return false };
+        self.all.remove(at);
+        true
+    }
+
+    /// Removes the first registration whose handler `matches`; whether there was one.
+    pub fn remove_where(&mut self, matches: impl Fn(&H) -> bool) -> bool {
+        let Some(at) = self.all.iter().position(|r| matches(&r.handler)) else { return false };
+        self.all.remove(at);
+        true
+    }
+
+    /// Removes registration `serial` (what [`Listeners::add`] returned); whether it was there.
+    pub fn remove_serial(&mut self, serial: u64) -> bool {
+        let Ok(at) = self.all.binary_search_by_key(&serial, |r| r.serial) else { return false };
         self.all.remove(at);
         true
     }
@@ -187,11 +201,11 @@ mod tests {
     #[test]
     fn a_handler_is_registered_once_per_name() {
         let mut listeners = Listeners::default();
-        assert!(listeners.add(Some("connecting"), "h"));
-        assert!(!listeners.add(Some("connecting"), "h"));
-        assert!(listeners.add(Some("navigate"), "h"));
-        assert!(listeners.add(None, "h"));
-        assert!(!listeners.add(None, "h"));
+        let first = listeners.add(Some("connecting"), "h");
+        assert_eq!(listeners.add(Some("connecting"), "h"), first, "the same registration");
+        assert_ne!(listeners.add(Some("navigate"), "h"), first);
+        let all = listeners.add(None, "h");
+        assert_eq!(listeners.add(None, "h"), all);
         assert_eq!(handlers(&listeners, "connecting"), ["h", "h"], "named once, catch-all once");
     }
 
@@ -228,6 +242,18 @@ mod tests {
         listeners.remove(Some("e"), &"first");
         listeners.add(Some("e"), "first");
         assert!(!listeners.is_registered(&copy[0]), "removed and added again: a new registration, heard next time");
+    }
+
+    #[test]
+    fn a_registration_is_removed_by_its_serial_or_a_match() {
+        let mut listeners = Listeners::default();
+        let first = listeners.add(Some("a"), "h1");
+        listeners.add(None, "h2");
+        assert!(listeners.remove_serial(first));
+        assert!(!listeners.remove_serial(first), "once only");
+        assert!(listeners.remove_where(|handler| *handler == "h2"));
+        assert!(!listeners.remove_where(|handler| *handler == "h2"));
+        assert!(listeners.is_empty());
     }
 
     #[test]

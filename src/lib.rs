@@ -14,15 +14,18 @@
 //! avoids `unwrap`, `expect` and indexing on such input.
 #![deny(missing_docs)]
 
+pub mod agent;
 pub mod credentials;
 pub mod diagnose;
 pub mod error;
 pub mod events;
+pub mod json;
 pub mod presence;
 pub mod protocol;
 pub mod schedule;
 pub mod settings;
 pub mod surface;
+pub mod text;
 pub mod url;
 pub mod xml;
 

@@ -2,12 +2,13 @@
 //! authorization request, the visitor settings, the REST calls, the agent socket's frames, the
 //! reconnect plan, and the `EjectAgent` message of `leaveSession`.
 //!
-//! JSON is parsed by the browser (`JSON.parse`, as URLs are by its `URL`); what the answers mean is
-//! decided here, from the fields the browser layer reads.
-
-use serde::Serialize;
+//! Answers and frames are JSON, read here (`crate::json`); messages are JSON built here.
 
 use crate::credentials::Credentials;
+use crate::error::shorten_reason;
+use crate::json::{members_without, push_string, Json, Object, Writer};
+use crate::protocol::{AgentSession, Reply};
+use crate::text::decimal;
 use crate::url::Webserver;
 
 /// The protocol version this library speaks, sent in the socket's `connect` frame and as `ver`.
@@ -21,6 +22,8 @@ pub const SETTINGS_PATH: &str = "/services/authorizationservice/GetVisitorSettin
 /// How long a token is asked for, in minutes (the service's longest), and held when its answer does
 /// not say.
 pub const TOKEN_MINUTES: u64 = 120;
+/// The content type of JSON bodies.
+pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 /// A token is asked for again when it has less than this left, in seconds.
 pub const TOKEN_RENEW_BEFORE_S: u64 = 300;
 /// How long visitor settings are kept, in seconds.
@@ -91,7 +94,7 @@ fn query(pairs: &[(&str, &str)]) -> String {
 
 /// `POST https://WH/services/AuthorizationService.svc/rest/Authorize?groupid=G&service=presence&duration=120&site=production`.
 pub fn authorize_url(webserver: &Webserver, credentials: &Credentials) -> String {
-    let duration = TOKEN_MINUTES.to_string();
+    let duration = decimal(TOKEN_MINUTES);
     let pairs = [
         ("groupid", credentials.partner_id()),
         ("service", "presence"),
@@ -101,26 +104,13 @@ pub fn authorize_url(webserver: &Webserver, credentials: &Credentials) -> String
     [webserver.origin(), AUTHORIZE_PATH, "?", &query(&pairs)].concat()
 }
 
-/// The body of the authorization request: the agent's credentials as JSON.
-#[derive(Debug, Serialize)]
-pub struct AuthorizeBody<'a> {
-    /// The agent's id.
-    pub partneruserid: &'a str,
-    /// The login key.
-    pub loginkey: &'a str,
-    /// The group id, as a JSON number.
-    pub partnerid: u64,
-}
-
-impl<'a> AuthorizeBody<'a> {
-    /// For `credentials`.
-    pub fn new(credentials: &'a Credentials) -> AuthorizeBody<'a> {
-        AuthorizeBody {
-            partneruserid: credentials.partner_user_id(),
-            loginkey: credentials.login_key().as_str(),
-            partnerid: credentials.partner_id().parse().unwrap_or_default(),
-        }
-    }
+/// The body of the authorization request: the agent's credentials as JSON, the group id a number.
+pub fn authorize_body(credentials: &Credentials) -> String {
+    Writer::new()
+        .text("partneruserid", credentials.partner_user_id())
+        .text("loginkey", credentials.login_key().as_str())
+        .raw("partnerid", credentials.partner_id())
+        .finish()
 }
 
 /// `GET https://WH/services/authorizationservice/GetVisitorSettings3?groupid=G&site=production&service=presence`.
@@ -144,24 +134,22 @@ pub struct Token {
 }
 
 impl Token {
-    /// The token of an authorization answer: a JSON string (the token), or an object with `authToken`
-    /// and `authTokeExp` (`expires_ms`: that time as the browser's `Date.parse` read it). Without an
-    /// expiry the token lasts the time asked for.
-    pub fn from_answer(
-        text: Option<String>,
-        auth_token: Option<String>,
-        expires_ms: Option<f64>,
-        now: u64,
-    ) -> Option<Token> {
-        // It travels in a header and a frame: visible ASCII only, as every real token is.
-        let value =
-            text.or(auth_token).filter(|token| !token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic()))?;
-        let asked = now.saturating_add(TOKEN_MINUTES * 60);
-        let expires = match expires_ms {
-            Some(ms) if ms.is_finite() && ms > 0.0 => ((ms / 1000.0) as u64).min(asked),
-            _ => asked,
+    /// The token of an authorization answer: a JSON string (the token), or an object with
+    /// `authToken` and `authTokeExp` (an ISO 8601 time). Without an expiry the token lasts the time
+    /// asked for, and never longer.
+    pub fn from_answer(answer: &Json<'_>, now: u64) -> Option<Token> {
+        let (value, expires) = match answer {
+            Json::Text(token) => (token.as_ref(), None),
+            Json::Object(object) => (object.text("authToken")?, object.text("authTokeExp").and_then(iso_time)),
+            _ => return None,
         };
-        Some(Token { value, expires })
+        // It travels in a header and a frame: visible ASCII only, as every real token is.
+        if value.is_empty() || !value.bytes().all(|b| b.is_ascii_graphic()) {
+            return None;
+        }
+        let asked = now.saturating_add(TOKEN_MINUTES * 60);
+        let expires = expires.filter(|&seconds| seconds > 0).map_or(asked, |seconds| seconds.min(asked));
+        Some(Token { value: value.to_owned(), expires })
     }
 
     /// Whether to ask for a new one before using it at `now`.
@@ -198,7 +186,7 @@ pub fn direct_server(directserver: Option<String>, direct: Option<String>, https
     let host = directserver.filter(|host| !host.is_empty()).or(direct).filter(|host| is_host(host))?;
     let has_port = host.rsplit_once(':').is_some_and(|(_, port)| port.parse::<u16>().is_ok());
     Some(match https_port {
-        Some(port) if !has_port => [host.as_str(), ":", &port.to_string()].concat(),
+        Some(port) if !has_port => [host.as_str(), ":", &decimal(port.into())].concat(),
         _ => host,
     })
 }
@@ -215,51 +203,37 @@ pub fn socket_url(secure: bool, host: &str) -> String {
     [if secure { "wss://" } else { "ws://" }, host, "/agent"].concat()
 }
 
-/// The first frame on the agent socket.
-#[derive(Debug, Serialize)]
-pub struct ConnectFrame<'a> {
-    /// `connect`.
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    /// The token.
-    pub authorization: &'a str,
-    /// The group id.
-    pub groupid: &'a str,
-    /// The visitor watched.
-    pub visitorid: &'a str,
-    /// [`VERSION`].
-    pub version: &'static str,
-}
-
-impl<'a> ConnectFrame<'a> {
-    /// For `visitor` of `group`, with `token`.
-    pub fn new(token: &'a str, group: &'a str, visitor: &'a str) -> ConnectFrame<'a> {
-        ConnectFrame { kind: "connect", authorization: token, groupid: group, visitorid: visitor, version: VERSION }
-    }
+/// The first frame on the agent socket: `{"type":"connect","authorization":T,"groupid":G,"visitorid":V,"version":VER}`.
+pub fn connect_frame(token: &str, group: &str, visitor: &str) -> String {
+    Writer::new()
+        .text("type", "connect")
+        .text("authorization", token)
+        .text("groupid", group)
+        .text("visitorid", visitor)
+        .text("version", VERSION)
+        .finish()
 }
 
 /// The keepalive frame.
 pub const KEEPALIVE_FRAME: &str = r#"{"type":"k"}"#;
 
-/// An invoke of a visitor function, as a socket frame (load-balanced) or a `signalvisitor` body.
-#[derive(Debug, Serialize)]
-pub struct Invoke<'a, A: Serialize> {
-    /// `invoke` (socket frames only).
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub kind: Option<&'static str>,
-    /// `invoke`.
-    pub mtype: &'static str,
-    /// What to call, and with what.
-    pub data: InvokeData<'a, A>,
-}
-
-/// The function and its arguments.
-#[derive(Debug, Serialize)]
-pub struct InvokeData<'a, A: Serialize> {
-    /// E.g. [`SHOW_TERMS`].
-    pub func: &'a str,
-    /// Its arguments, `sessionKey` among them.
-    pub args: A,
+/// An invoke of visitor function `func` with `args` (a JSON object's text) and `args.sessionKey`
+/// set to `key`: `{"type":"invoke","mtype":"invoke","data":{"func":…,"args":{…}}}` as a socket frame
+/// (load-balanced), without `type` as a `signalvisitor` body.
+pub fn invoke(frame: bool, func: &str, args: &Object<'_>, key: &str) -> String {
+    let mut copied = String::from("{");
+    let members = members_without(args, "sessionKey");
+    copied.push_str(&members);
+    if !members.is_empty() {
+        copied.push(',');
+    }
+    push_string(&mut copied, "sessionKey");
+    copied.push(':');
+    push_string(&mut copied, key);
+    copied.push('}');
+    let data = Writer::new().text("func", func).raw("args", &copied).finish();
+    let writer = if frame { Writer::new().text("type", "invoke") } else { Writer::new() };
+    writer.text("mtype", "invoke").raw("data", &data).finish()
 }
 
 /// Whether a visitor's page runs this function: only `GLANCE.` and `GLANCE_COBROWSE.Custom.` ones.
@@ -340,10 +314,10 @@ impl Frame {
 
 /// The keepalive period of a `connected` frame, in milliseconds: its `keepalive` seconds, clamped to
 /// 5–300 s; 30 s when it gives none.
-pub fn keepalive_ms(seconds: Option<f64>) -> u32 {
+pub fn keepalive_ms(seconds: Option<i64>) -> u32 {
     let seconds = match seconds {
-        Some(s) if s.is_finite() => s.clamp(f64::from(KEEPALIVE_MIN_S), f64::from(KEEPALIVE_MAX_S)) as u32,
-        _ => KEEPALIVE_DEFAULT_S,
+        Some(s) => s.clamp(i64::from(KEEPALIVE_MIN_S), i64::from(KEEPALIVE_MAX_S)) as u32,
+        None => KEEPALIVE_DEFAULT_S,
     };
     seconds * 1000
 }
@@ -388,7 +362,8 @@ impl Pause {
 /// A session key for `presenceStartSession` when the page gives none: six random digits.
 pub fn random_session_key(random: f64) -> String {
     let random = if random.is_finite() { random.clamp(0.0, 0.999_999_9) } else { 0.0 };
-    format!("{:06}", (random * 1_000_000.0) as u32)
+    let digits = decimal((random * 1_000_000.0) as u64);
+    ["000000".get(digits.len()..).unwrap_or_default(), &digits].concat()
 }
 
 /// What the terms dialog reported: `status` compared without case.
@@ -397,36 +372,160 @@ pub fn declined(status: &str) -> bool {
 }
 
 /// The `EjectAgent` message of `leaveSession` (section 7): agent `num` leaves session
-/// `<partnerid>.<passcode>.<disambiguateId>`. Serialized, so every value is escaped.
-#[derive(Debug, Serialize, PartialEq)]
-pub struct EjectAgent {
-    /// `<partnerid>.<passcode>.<disambiguateId>`.
-    pub ssnid: String,
-    /// The agent's participant number, as a JSON number.
-    pub num: u64,
-    /// `EjectAgent`.
-    pub mtype: &'static str,
-    /// `{reason: "leave"}`.
-    pub data: LeaveReason,
+/// `<partnerid>.<passcode>.<disambiguateId>`, `num` a JSON number, every string escaped.
+pub fn eject_agent(partner_id: &str, session: &AgentSession) -> String {
+    let ssnid = [partner_id, ".", &session.passcode, ".", &session.disambiguateId].concat();
+    let num = session.num.trim();
+    let num = if !num.is_empty() && num.len() <= 15 && num.bytes().all(|b| b.is_ascii_digit()) { num } else { "0" };
+    Writer::new()
+        .text("ssnid", &ssnid)
+        .raw("num", num)
+        .text("mtype", "EjectAgent")
+        .raw("data", r#"{"reason":"leave"}"#)
+        .finish()
 }
 
-/// Why the agent leaves.
-#[derive(Debug, Serialize, PartialEq)]
-pub struct LeaveReason {
-    /// `leave`.
-    pub reason: &'static str,
+/// Why a presence request failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// HTTP 401 or 403: the token (or the login key) was refused; the server's words.
+    Unauthorized(String),
+    /// HTTP 404 (a visitor not present).
+    NotFound,
+    /// Anything else: worth trying again later; why.
+    Failed(String),
 }
 
-impl EjectAgent {
-    /// For the agent's entry in a session (from `AgentInSession`).
-    pub fn new(partner_id: &str, passcode: &str, disambiguate: &str, num: &str) -> EjectAgent {
-        EjectAgent {
-            ssnid: [partner_id, ".", passcode, ".", disambiguate].concat(),
-            num: num.trim().parse().unwrap_or_default(),
-            mtype: "EjectAgent",
-            data: LeaveReason { reason: "leave" },
+/// The text of a JSON answer the service gave: 2xx, JSON, and not `{err, msg}` (how it reports a
+/// failure in a 200). An answer wrapped in an XML element (the settings service may send one) is
+/// unwrapped first.
+pub fn json_answer(reply: &Reply) -> Result<String, Refusal> {
+    let (status, text) = match reply {
+        Reply::Answered { status, text } => (*status, text.as_str()),
+        _ => return Err(Refusal::Failed(reply.unreachable().unwrap_or_default().to_owned())),
+    };
+    let reason = || {
+        let reason = shorten_reason(text);
+        if reason.is_empty() {
+            ["HTTP ", &decimal(status.into())].concat()
+        } else {
+            reason
         }
+    };
+    match status {
+        401 | 403 => return Err(Refusal::Unauthorized(reason())),
+        404 => return Err(Refusal::NotFound),
+        200..=299 => {}
+        _ => return Err(Refusal::Failed(reason())),
     }
+    let text = match text.trim_start().starts_with('<') {
+        true => {
+            crate::xml::XmlDocument::parse(text).map_or(text.to_owned(), |document| document.root().text().to_owned())
+        }
+        false => text.to_owned(),
+    };
+    let failed = match Json::parse(&text) {
+        None => true,
+        Some(Json::Object(object)) => object.has("err") && object.has("msg"),
+        Some(_) => false,
+    };
+    if failed {
+        return Err(Refusal::Failed(reason()));
+    }
+    Ok(text)
+}
+
+/// Unix seconds of an ISO 8601 time as `authTokeExp` gives it: `YYYY-MM-DDTHH:MM:SS`, optional
+/// fraction, `Z`, an offset `±HH:MM`, or no zone (UTC).
+pub fn iso_time(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let number = |from: usize, len: usize| -> Option<i64> {
+        let digits = text.get(from..from.checked_add(len)?)?;
+        digits.bytes().all(|b| b.is_ascii_digit()).then(|| digits.parse().ok())?
+    };
+    let (year, month, day) = (number(0, 4)?, number(5, 2)?, number(8, 2)?);
+    let separators = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
+    let bytes = text.as_bytes();
+    if !separators.iter().all(|&(at, byte)| bytes.get(at) == Some(&byte)) || !matches!(bytes.get(10), Some(b'T' | b' '))
+    {
+        return None;
+    }
+    let (hour, minute, second) = (number(11, 2)?, number(14, 2)?, number(17, 2)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let mut rest = text.get(19..)?;
+    if let Some(fraction) = rest.strip_prefix('.') {
+        rest = fraction.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    let offset = match rest {
+        "" | "Z" | "z" => 0,
+        zone => {
+            let sign = match zone.as_bytes().first() {
+                Some(b'+') => 1,
+                Some(b'-') => -1,
+                _ => return None,
+            };
+            let zone = zone.get(1..)?.replace(':', "");
+            let (hours, minutes) = (zone.get(..2)?.parse::<i64>().ok()?, zone.get(2..)?.parse::<i64>().ok()?);
+            if zone.len() != 4 {
+                return None;
+            }
+            sign * (hours * 3600 + minutes * 60)
+        }
+    };
+    // Days from the civil date (Howard Hinnant's algorithm), March-based years.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let month_from_march = (month + 9) % 12;
+    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset;
+    u64::try_from(seconds).ok()
+}
+
+/// A socket frame, read: its kind, its `data` (the object's text, when an object), and its
+/// `keepalive`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadFrame {
+    /// What it is, by `mtype` (or else `type`).
+    pub kind: Frame,
+    /// `data`, when it is an object (its text).
+    pub data: Option<String>,
+    /// `data.connected`, truthy.
+    pub connected: bool,
+    /// `data.status`, when a string.
+    pub status: Option<String>,
+    /// `data.direct`, when a string.
+    pub direct: Option<String>,
+    /// The top-level `keepalive`, in whole seconds.
+    pub keepalive: Option<i64>,
+}
+
+/// Reads a frame: JSON text of an object with a string `mtype` or `type`. Anything else (not JSON,
+/// `null`, an array, a frame without a kind) is `None`.
+pub fn read_frame(text: &str) -> Option<ReadFrame> {
+    let json = Json::parse(text)?;
+    let frame = json.as_object()?;
+    let name = ["mtype", "type"].into_iter().find_map(|field| match frame.get(field) {
+        Some(Json::Text(name)) => Some(name.as_ref()),
+        _ => None,
+    })?;
+    let data = frame.get("data").and_then(Json::as_object);
+    let text = |field| match data.and_then(|data| data.get(field)) {
+        Some(Json::Text(text)) => Some(text.to_string()),
+        _ => None,
+    };
+    Some(ReadFrame {
+        kind: Frame::named(name),
+        data: data.map(|data| data.raw().to_owned()),
+        connected: data.is_some_and(|data| data.truthy("connected")),
+        status: text("status"),
+        direct: text("direct"),
+        keepalive: frame.get("keepalive").and_then(Json::whole_number),
+    })
 }
 
 /// Where the `EjectAgent` message goes: `<scheme>://<servername>/agent/message`, `None` for a server
@@ -454,23 +553,29 @@ mod tests {
             "https://www.glance.net/services/AuthorizationService.svc/rest/Authorize?groupid=20541&service=presence\
              &duration=120&site=production"
         );
-        let body = serde_json::to_value(AuthorizeBody::new(&credentials())).unwrap();
+        let body: serde_json::Value = serde_json::from_str(&authorize_body(&credentials())).unwrap();
         assert_eq!(body["partnerid"], 20541, "a number");
         assert_eq!(body["partneruserid"], "jo & co");
+        assert_eq!(body["loginkey"], credentials().login_key().as_str());
     }
 
     #[test]
     fn a_token_is_a_string_or_an_object_and_is_renewed_before_it_expires() {
         let now = 1_000_000;
-        let plain = Token::from_answer(Some("abc".into()), None, None, now).unwrap();
+        let answer = |text: &str| Token::from_answer(&Json::parse(text).expect("JSON"), now);
+        let plain = answer(r#""abc""#).unwrap();
         assert_eq!(plain, Token { value: "abc".into(), expires: now + 7200 });
-        let object = Token::from_answer(None, Some("jwt".into()), Some(1_001_800_000.0), now).unwrap();
+        // 1970-01-12T14:16:40Z is 1,001,800 s.
+        let object = answer(r#"{"authToken":"jwt","authTokeExp":"1970-01-12T14:16:40Z"}"#).unwrap();
         assert_eq!(object, Token { value: "jwt".into(), expires: 1_001_800 });
         assert!(!object.is_due_at(now) && object.is_due_at(1_001_500));
-        let far = Token::from_answer(None, Some("jwt".into()), Some(9e15), now).unwrap();
+        let far = answer(r#"{"authToken":"jwt","authTokeExp":"2999-01-01T00:00:00Z"}"#).unwrap();
         assert_eq!(far.expires, now + 7200, "never held longer than asked for");
-        assert_eq!(Token::from_answer(None, None, None, now), None);
-        assert_eq!(Token::from_answer(Some(" ".into()), None, None, now), None);
+        let unreadable = answer(r#"{"authToken":"jwt","authTokeExp":"tomorrow"}"#).unwrap();
+        assert_eq!(unreadable.expires, now + 7200);
+        assert_eq!(answer("{}"), None);
+        assert_eq!(answer(r#"" ""#), None);
+        assert_eq!(answer("42"), None);
     }
 
     #[test]
@@ -513,7 +618,7 @@ mod tests {
         assert_eq!(Frame::named("terms").event(), Some("presenceOnTerms"));
         assert_eq!(Frame::named("visitorerror").event(), Some("presenceVisitorError"));
         assert_eq!(Frame::named("invoke"), Frame::Other, "only visitors run invokes");
-        let connect = serde_json::to_string(&ConnectFrame::new("T", "20541", "v1")).unwrap();
+        let connect = connect_frame("T", "20541", "v1");
         assert_eq!(
             connect,
             r#"{"type":"connect","authorization":"T","groupid":"20541","visitorid":"v1","version":"6.25.0"}"#
@@ -523,10 +628,10 @@ mod tests {
     #[test]
     fn keepalive_is_clamped_and_has_a_default() {
         assert_eq!(keepalive_ms(None), 30_000);
-        assert_eq!(keepalive_ms(Some(0.0)), 5_000, "not 600 frames a second");
-        assert_eq!(keepalive_ms(Some(45.0)), 45_000);
-        assert_eq!(keepalive_ms(Some(1e9)), 300_000);
-        assert_eq!(keepalive_ms(Some(f64::NAN)), 30_000);
+        assert_eq!(keepalive_ms(Some(0)), 5_000, "not 600 frames a second");
+        assert_eq!(keepalive_ms(Some(45)), 45_000);
+        assert_eq!(keepalive_ms(Some(1_000_000_000)), 300_000);
+        assert_eq!(keepalive_ms(Some(-3)), 5_000);
     }
 
     #[test]
@@ -553,14 +658,16 @@ mod tests {
         for bad in ["window.alert", "GLANCE", "GLANCE.x()", "GLANCE_COBROWSE.Other.f", ""] {
             assert!(!is_invokable(bad), "{bad}");
         }
-        let frame = Invoke {
-            kind: Some("invoke"),
-            mtype: "invoke",
-            data: InvokeData { func: SHOW_TERMS, args: serde_json::json!({"sessionKey": "123456"}) },
-        };
+        let args = Json::parse(r#"{"sessionKey":1,"lang":"fr"}"#).unwrap();
+        let args = args.as_object().unwrap();
         assert_eq!(
-            serde_json::to_string(&frame).unwrap(),
-            r#"{"type":"invoke","mtype":"invoke","data":{"func":"GLANCE.Cobrowse.VisitorUI.showTerms","args":{"sessionKey":"123456"}}}"#
+            invoke(true, SHOW_TERMS, args, "123456"),
+            r#"{"type":"invoke","mtype":"invoke","data":{"func":"GLANCE.Cobrowse.VisitorUI.showTerms","args":{"lang":"fr","sessionKey":"123456"}}}"#
+        );
+        let empty = Json::parse("{}").unwrap();
+        assert_eq!(
+            invoke(false, SHOW_TERMS, empty.as_object().unwrap(), "7"),
+            r#"{"mtype":"invoke","data":{"func":"GLANCE.Cobrowse.VisitorUI.showTerms","args":{"sessionKey":"7"}}}"#
         );
     }
 
@@ -574,14 +681,63 @@ mod tests {
 
     #[test]
     fn leaving_names_the_session_and_the_agent_and_escapes_everything() {
-        let message = EjectAgent::new("20541", "12\"34", "846930886", " 2 ");
-        let json = serde_json::to_string(&message).unwrap();
+        let session = AgentSession {
+            passcode: "12\"34".into(),
+            disambiguateId: "846930886".into(),
+            num: " 2 ".into(),
+            ..AgentSession::default()
+        };
+        let json = eject_agent("20541", &session);
         assert_eq!(
             json,
             r#"{"ssnid":"20541.12\"34.846930886","num":2,"mtype":"EjectAgent","data":{"reason":"leave"}}"#
         );
         assert_eq!(leave_url(true, "s1.glance.net").as_deref(), Some("https://s1.glance.net/agent/message"));
         assert_eq!(leave_url(true, "evil/x"), None);
+    }
+
+    #[test]
+    fn iso_times_read_as_unix_seconds() {
+        assert_eq!(iso_time("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(iso_time("2026-12-07T10:11:12Z"), Some(1_796_638_272));
+        assert_eq!(iso_time("2026-12-07T10:11:12.345Z"), Some(1_796_638_272));
+        assert_eq!(iso_time("2026-12-07T11:11:12+01:00"), Some(1_796_638_272));
+        assert_eq!(iso_time("2026-12-07T10:11:12"), Some(1_796_638_272), "no zone: UTC");
+        assert_eq!(iso_time("2000-02-29T00:00:00Z"), Some(951_782_400));
+        for bad in ["", "2026-13-01T00:00:00Z", "2026-12-07", "2026/12/07T10:11:12Z", "2026-12-07T10:11:12+1", "x"] {
+            assert_eq!(iso_time(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn answers_are_json_unless_refused_or_failed() {
+        let ok = |text: &str| Reply::Answered { status: 200, text: text.into() };
+        assert_eq!(json_answer(&ok(r#"{"a":1}"#)).as_deref(), Ok(r#"{"a":1}"#));
+        assert_eq!(json_answer(&ok(r#"<string>{"presenceUrl":""}</string>"#)).as_deref(), Ok(r#"{"presenceUrl":""}"#));
+        assert_eq!(json_answer(&ok(r#"{"err":1,"msg":"no"}"#)), Err(Refusal::Failed(r#"{"err":1,"msg":"no"}"#.into())));
+        assert_eq!(json_answer(&ok("not json")), Err(Refusal::Failed("not json".into())));
+        let status = |status, text: &str| Reply::Answered { status, text: text.into() };
+        assert_eq!(json_answer(&status(403, "")), Err(Refusal::Unauthorized("HTTP 403".into())));
+        assert_eq!(json_answer(&status(404, "x")), Err(Refusal::NotFound));
+        assert_eq!(json_answer(&status(503, "busy")), Err(Refusal::Failed("busy".into())));
+        assert_eq!(json_answer(&Reply::TimedOut), Err(Refusal::Failed("the request timed out".into())));
+    }
+
+    #[test]
+    fn frames_read_their_kind_data_and_keepalive() {
+        let frame = read_frame(r#"{"type":"connected","keepalive":45}"#).unwrap();
+        assert_eq!((frame.kind, frame.keepalive, frame.data), (Frame::Connected, Some(45), None));
+        let sock = read_frame(r#"{"mtype":"visitorsock","type":"x","data":{"connected":1,"direct":"d:1"}}"#).unwrap();
+        assert_eq!(sock.kind, Frame::VisitorSocket, "mtype first");
+        assert!(sock.connected);
+        assert_eq!(sock.direct.as_deref(), Some("d:1"));
+        assert_eq!(sock.data.as_deref(), Some(r#"{"connected":1,"direct":"d:1"}"#));
+        for dropped in ["null", "[]", "{}", r#"{"type":5}"#, "not json", r#"{"type":"terms""#] {
+            assert_eq!(read_frame(dropped), None, "{dropped}");
+        }
+        let terms = read_frame(r#"{"type":"terms","data":{"status":"Declined"}}"#).unwrap();
+        assert_eq!(terms.status.as_deref(), Some("Declined"));
+        assert_eq!(read_frame(r#"{"type":"presence","data":"text"}"#).unwrap().data, None, "data not an object");
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub fn session_key(text: &str) -> Result<String, AgentError> {
 
 /// A session key given as a JavaScript number: a whole number from 0.
 pub fn session_key_from_number(n: f64) -> Result<String, AgentError> {
-    safe_integer(n).map(|n| n.to_string()).ok_or(AgentError::InvalidArgument(SESSION_KEY_RULE))
+    safe_integer(n).map(crate::text::decimal).ok_or(AgentError::InvalidArgument(SESSION_KEY_RULE))
 }
 
 /// One form POST to the service: a lookup ([`LOOKUP_PATH`]) or `AgentInSession` ([`IN_SESSION_PATH`]).
@@ -70,8 +70,24 @@ pub enum Reply {
         /// The body.
         text: String,
     },
-    /// No answer: a network error (its message), or the request timed out.
+    /// No answer: a network error (its message).
     Unreachable(String),
+    /// No answer within `requestTimeout`: the request was aborted.
+    TimedOut,
+}
+
+/// The reason of a request that ran out of time.
+pub const TIMED_OUT: &str = "the request timed out";
+
+impl Reply {
+    /// Why there was no answer, if there was none.
+    pub fn unreachable(&self) -> Option<&str> {
+        match self {
+            Reply::Answered { .. } => None,
+            Reply::Unreachable(message) => Some(message),
+            Reply::TimedOut => Some(TIMED_OUT),
+        }
+    }
 }
 
 /// A request that did not get what it asked for.
@@ -101,7 +117,7 @@ fn reason_of(text: &str, status: Option<u16>) -> String {
     let reason = shorten_reason(text);
     match status {
         _ if !reason.is_empty() => reason,
-        Some(status) => format!("HTTP {status}"),
+        Some(status) => ["HTTP ", &crate::text::decimal(u64::from(status))].concat(),
         None => "network error".to_owned(),
     }
 }
@@ -109,7 +125,9 @@ fn reason_of(text: &str, status: Option<u16>) -> String {
 /// An XML document from a 2xx answer, or the failure the answer is.
 pub fn read_document(reply: &Reply) -> Result<XmlDocument, Failure> {
     match reply {
-        Reply::Unreachable(message) => Err(Failure::Transient(reason_of(message, None))),
+        Reply::Unreachable(_) | Reply::TimedOut => {
+            Err(Failure::Transient(reason_of(reply.unreachable().unwrap_or_default(), None)))
+        }
         Reply::Answered { status, text } if !(200..300).contains(status) => {
             let reason = reason_of(text, Some(*status));
             Err(match status {
@@ -184,7 +202,7 @@ pub fn read_lookup(reply: &Reply) -> Result<Lookup, Failure> {
 fn error_reason(document: &XmlDocument, reply: &Reply) -> String {
     match reply {
         Reply::Answered { text, status } => reason_of(text, Some(*status)),
-        Reply::Unreachable(_) => reason_of(document.root().text(), None),
+        Reply::Unreachable(_) | Reply::TimedOut => reason_of(document.root().text(), None),
     }
 }
 

@@ -11,9 +11,10 @@ use glance_agent::credentials::{
 };
 use glance_agent::error::{shorten_reason, MAX_REASON_CHARS};
 use glance_agent::events::Listeners;
+use glance_agent::json::{push_string, Json, Writer};
 use glance_agent::presence::{
-    keepalive_ms, rest_url, visitor_id, Pause, Token, KEEPALIVE_MAX_S, KEEPALIVE_MIN_S, MAX_VISITOR_ID_CHARS,
-    TOKEN_MINUTES,
+    iso_time, keepalive_ms, rest_url, visitor_id, Pause, Token, KEEPALIVE_MAX_S, KEEPALIVE_MIN_S,
+    MAX_VISITOR_ID_CHARS, TOKEN_MINUTES,
 };
 use glance_agent::protocol::{
     read_lookup, read_sessions, session_key, session_viewer_url, Failure, FormRequest, Lookup, Reply, ViewerTarget,
@@ -278,23 +279,29 @@ proptest! {
     #[test]
     fn listeners_behave_like_a_list_of_registrations(ops in prop::collection::vec((any::<bool>(), prop::option::of(0..3u8), 0..4u8), 0..40)) {
         let mut listeners = Listeners::new();
-        let mut model: Vec<(Option<u8>, u8)> = Vec::new();
+        let mut model: Vec<(Option<u8>, u8, u64)> = Vec::new();
         for (add, name, handler) in ops {
             let label = name.map(|n| n.to_string());
             if add {
-                let added = listeners.add(label.as_deref(), handler);
-                prop_assert_eq!(added, !model.contains(&(name, handler)));
-                if added { model.push((name, handler)); }
+                let serials: Vec<u64> = model.iter().map(|(_, _, serial)| *serial).collect();
+                let serial = listeners.add(label.as_deref(), handler);
+                match model.iter().find(|(n, h, _)| (*n, *h) == (name, handler)) {
+                    Some((_, _, existing)) => prop_assert_eq!(serial, *existing, "added once: its own serial"),
+                    None => {
+                        prop_assert!(serials.iter().all(|&other| other < serial), "a new, larger serial");
+                        model.push((name, handler, serial));
+                    }
+                }
             } else {
                 let removed = listeners.remove(label.as_deref(), &handler);
-                prop_assert_eq!(removed, model.contains(&(name, handler)));
-                model.retain(|entry| *entry != (name, handler));
+                prop_assert_eq!(removed, model.iter().any(|(n, h, _)| (*n, *h) == (name, handler)));
+                model.retain(|(n, h, _)| (*n, *h) != (name, handler));
             }
         }
         for event in 0..3u8 {
             let heard: Vec<u8> = listeners.for_event(&event.to_string()).iter().map(|l| *l.handler()).collect();
-            let named = model.iter().filter(|(name, _)| *name == Some(event)).map(|(_, h)| *h);
-            let every = model.iter().filter(|(name, _)| name.is_none()).map(|(_, h)| *h);
+            let named = model.iter().filter(|(name, _, _)| *name == Some(event)).map(|(_, h, _)| *h);
+            let every = model.iter().filter(|(name, _, _)| name.is_none()).map(|(_, h, _)| *h);
             prop_assert_eq!(heard, named.chain(every).collect::<Vec<_>>(), "named first, then every-event, in order added");
         }
     }
@@ -336,29 +343,119 @@ proptest! {
     }
 
     #[test]
-    fn the_keepalive_period_is_always_clamped(seconds in prop::option::of(any::<f64>())) {
+    fn the_keepalive_period_is_always_clamped(seconds in prop::option::of(any::<i64>())) {
         let ms = keepalive_ms(seconds);
         prop_assert!((KEEPALIVE_MIN_S * 1000..=KEEPALIVE_MAX_S * 1000).contains(&ms), "{}", ms);
     }
 
     #[test]
     fn tokens_are_header_safe_and_never_outlive_the_time_asked_for(
-        text in prop::option::of(text()),
-        field in prop::option::of(text()),
-        expires_ms in prop::option::of(any::<f64>()),
+        token in text(),
+        as_object in any::<bool>(),
+        expiry in prop::option::of(text()),
         now in 0..4_000_000_000u64,
     ) {
-        let given = text.clone().or(field.clone());
-        match Token::from_answer(text, field, expires_ms, now) {
-            Some(token) => {
-                prop_assert_eq!(Some(&token.value), given.as_ref());
-                prop_assert!(!token.value.is_empty() && token.value.bytes().all(|b| b.is_ascii_graphic()));
-                prop_assert!(token.expires <= now + TOKEN_MINUTES * 60);
-                prop_assert!(token.is_due_at(token.expires), "due by its expiry at the latest");
+        let mut answer = String::new();
+        if as_object {
+            let mut writer = Writer::new().text("authToken", &token);
+            if let Some(expiry) = &expiry {
+                writer = writer.text("authTokeExp", expiry);
             }
-            None => prop_assert!(given.is_none_or(|token| token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()))),
+            answer = writer.finish();
+        } else {
+            push_string(&mut answer, &token);
+        }
+        let json = Json::parse(&answer).expect("the writer writes JSON");
+        match Token::from_answer(&json, now) {
+            Some(held) => {
+                prop_assert_eq!(&held.value, &token);
+                prop_assert!(!held.value.is_empty() && held.value.bytes().all(|b| b.is_ascii_graphic()));
+                prop_assert!(held.expires <= now + TOKEN_MINUTES * 60);
+                prop_assert!(held.is_due_at(held.expires), "due by its expiry at the latest");
+            }
+            None => prop_assert!(token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic())),
         }
     }
+
+    #[test]
+    fn what_the_writer_writes_reads_back_and_serde_json_agrees(
+        members in prop::collection::vec((text(), text()), 0..6),
+    ) {
+        let mut writer = Writer::new();
+        for (name, value) in &members {
+            writer = writer.text(name, value);
+        }
+        let text = writer.finish();
+        let standard: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text).expect("valid JSON");
+        let json = Json::parse(&text).expect("read back");
+        let object = json.as_object().expect("an object");
+        for (name, value) in &members {
+            // The last of twin names counts, in both readers.
+            prop_assert_eq!(object.text(name), standard.get(name.as_str()).and_then(|v| v.as_str()));
+            let _ = value;
+        }
+    }
+
+    #[test]
+    fn any_json_serde_json_writes_is_read_and_its_strings_survive(value in json_value()) {
+        let text = serde_json::to_string(&value).expect("serializable");
+        let json = Json::parse(&text);
+        prop_assert!(json.is_some(), "{}", text);
+        if let (Some(Json::Object(object)), serde_json::Value::Object(map)) = (&json, &value) {
+            for (name, member) in map {
+                if let serde_json::Value::String(string) = member {
+                    prop_assert_eq!(object.text(name), Some(string.as_str()));
+                }
+            }
+            let reread: serde_json::Value = serde_json::from_str(object.raw()).expect("raw is JSON");
+            prop_assert_eq!(&reread, &value, "an object's raw text is the object");
+        }
+    }
+
+    #[test]
+    fn what_is_not_json_is_refused(text in "[\\[\\]{}\",:0-9a-z .-]{0,24}") {
+        // An exponent past f64's range is JSON that serde_json refuses; nothing else may differ.
+        prop_assume!(!text.as_bytes().windows(2).any(|pair| pair[0].is_ascii_digit() && pair[1] == b'e'));
+        let standard = serde_json::from_str::<serde_json::Value>(&text).is_ok();
+        prop_assert_eq!(Json::parse(&text).is_some(), standard, "{:?}", text);
+    }
+
+    #[test]
+    fn iso_times_are_read_as_calendar_seconds(seconds in 0..253_402_300_799u64) {
+        let (days, rest) = (seconds / 86_400, seconds % 86_400);
+        let (year, month, day) = civil_from_days(days as i64);
+        let text = format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60);
+        prop_assert_eq!(iso_time(&text), Some(seconds), "{}", text);
+    }
+}
+
+/// The civil date of a day count from 1970-01-01 (the inverse of what `iso_time` computes).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+    let month = if month_from_march < 10 { month_from_march + 3 } else { month_from_march - 9 };
+    (year_of_era + era * 400 + i64::from(month <= 2), month, day)
+}
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::Bool),
+        any::<i64>().prop_map(|n| serde_json::json!(n)),
+        text().prop_map(serde_json::Value::String),
+    ];
+    leaf.prop_recursive(4, 32, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::Array),
+            prop::collection::btree_map(text(), inner, 0..5)
+                .prop_map(|map| serde_json::Value::Object(map.into_iter().collect())),
+        ]
+    })
 }
 
 #[test]

@@ -4,14 +4,9 @@
 //! A page's objects are read with `Reflect.get` through a `catch` binding, one field at a time: a
 //! getter or proxy that throws becomes an error of the call, never an exception through the module.
 
-use std::future::Future;
-
-use futures_util::future::LocalBoxFuture;
-
-use js_sys::{Object, Promise, Reflect};
+use js_sys::{Object, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::error::AgentError;
 
@@ -89,33 +84,18 @@ pub fn flag_of(value: &JsValue) -> Option<bool> {
 
 /// A value as text: a string, or a number written as JavaScript would (whole numbers only).
 pub fn text_of(value: &JsValue) -> Option<String> {
-    value.as_string().or_else(|| value.as_f64().and_then(crate::credentials::safe_integer).map(|n| n.to_string()))
+    value.as_string().or_else(|| value.as_f64().and_then(crate::credentials::safe_integer).map(crate::text::decimal))
 }
 
 /// The JavaScript `Error` for a failure: its message, its `code`, and for failures the service or a
 /// provider explained, its `reason`. The only place errors are made.
 pub fn to_error(error: &AgentError) -> JsValue {
-    let value = js_sys::Error::new(&error.to_string());
+    let value = js_sys::Error::new(&error.message());
     let _ = Reflect::set(&value, &"code".into(), &error.code().into());
     if error.has_reason() {
         let _ = Reflect::set(&value, &"reason".into(), &error.reason().into());
     }
     value.into()
-}
-
-/// A promise that settles with what `task` gives: the value, or the error's `Error`.
-pub fn promise(task: impl Future<Output = Result<JsValue, AgentError>> + 'static) -> Promise {
-    settle(Box::pin(task))
-}
-
-/// One instance of the conversion for every task (each would otherwise be a copy of it).
-fn settle(task: LocalBoxFuture<'static, Result<JsValue, AgentError>>) -> Promise {
-    future_to_promise(async move { task.await.map_err(|error| to_error(&error)) })
-}
-
-/// A promise rejected with `error`'s `Error`.
-pub fn rejected(error: AgentError) -> Promise {
-    Promise::reject(&to_error(&error))
 }
 
 /// A plain object (or array) made from `value`, for results and event payloads; `None` is `null`.
@@ -136,11 +116,6 @@ pub fn message_of(thrown: &JsValue) -> String {
 /// Calls `object[method]()`; `Err` if it is not a function or throws.
 pub fn call_method(object: &JsValue, method: &str) -> Result<JsValue, JsValue> {
     get(object, method)?.dyn_into::<js_sys::Function>()?.call0(object)
-}
-
-/// Whole seconds since the Unix epoch, the unit of login key expiry.
-pub fn now_seconds() -> u64 {
-    (js_sys::Date::now() / 1000.0) as u64
 }
 
 #[wasm_bindgen]

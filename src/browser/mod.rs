@@ -1,24 +1,18 @@
-//! The browser layer: everything that touches JavaScript, the DOM or the network. wasm32 only.
+//! The browser layer: the one driver of the sans-IO agent (`crate::agent`), and the page and network
+//! primitives it performs the agent's work with. wasm32 only.
 //!
 //! Rules kept throughout:
-//! - the agent state (`state`) is borrowed only to copy values in or out, never while JavaScript
-//!   runs: page handlers re-enter the API;
+//! - the driver's state is borrowed only to put an input in or take an output out, never while
+//!   JavaScript runs: page handlers re-enter the API;
 //! - every call into page-controlled JavaScript goes through a `catch` binding, so a throw becomes an
 //!   `Err` instead of unwinding the module;
-//! - each lookup, sign-in or probe is a task (a future) that owns its timers, requests and listeners:
-//!   dropping it clears, aborts and removes them, and every exit fires one terminal event and settles
-//!   one promise.
+//! - what an id holds (a timer, a request, a socket, a frame, a listener) is dropped when the agent
+//!   releases the id, and dropping it clears, aborts, closes or removes it.
 
 mod bus;
-mod diagnose;
+mod driver;
 pub mod exports;
 mod js;
-mod lookup;
-mod messages;
+mod net;
 mod page;
-mod presence;
-mod request;
 mod signal;
-mod signin;
-mod state;
-mod viewer;

@@ -8,6 +8,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlFormElement, HtmlIFrameElement, Url};
 
 use super::js;
+use crate::agent::{How, Load, Place};
 use crate::url::{HttpUrl, UrlParts, MAX_URL_LEN};
 
 #[wasm_bindgen]
@@ -19,11 +20,16 @@ extern "C" {
 
 /// `text` as the browser parses it, if it is an http(s) URL without user info.
 pub fn parse_url(text: &str) -> Option<HttpUrl> {
+    url_parts(text).and_then(HttpUrl::from_parts)
+}
+
+/// The parts of `text` as the browser's `URL` reads them; `None` when it is not a URL.
+pub fn url_parts(text: &str) -> Option<UrlParts> {
     if text.len() > MAX_URL_LEN {
         return None;
     }
     let url = Url::new(text).ok()?;
-    HttpUrl::from_parts(UrlParts {
+    Some(UrlParts {
         protocol: url.protocol(),
         user_info: !url.username().is_empty() || !url.password().is_empty(),
         origin: url.origin(),
@@ -32,6 +38,69 @@ pub fn parse_url(text: &str) -> Option<HttpUrl> {
         search: url.search(),
         hash: url.hash(),
     })
+}
+
+/// `params.iframe` (an iframe element, or the id of one) as the element.
+pub fn iframe_of(value: &JsValue) -> Option<JsValue> {
+    let element = match value.as_string() {
+        Some(id) => document()?.get_element_by_id(&id)?.into(),
+        None => value.clone(),
+    };
+    let is_iframe = element.dyn_ref::<Element>().is_some()
+        && js::get(&element, "localName").ok().and_then(|name| name.as_string()).as_deref() == Some("iframe");
+    is_iframe.then_some(element)
+}
+
+/// Loads the viewer: into the iframe, or into the join's waiting window while it is open, else into
+/// a new window; by GET of the URL or POST of the form. The viewer's window, or `None` when the
+/// browser or the page refused (a window opened for nothing is closed again).
+pub fn load_viewer(load: &Load<JsValue>) -> Option<JsValue> {
+    match &load.into {
+        Place::Frame { frame, name } => {
+            let view = js::get(frame, "contentWindow").ok().filter(js::is_object_like)?;
+            match &load.how {
+                How::Get(url) => set(frame, "src", url).then_some(view),
+                How::Post { action, fields } => {
+                    let mut target = js::get(frame, "name").ok().and_then(|name| name.as_string()).unwrap_or_default();
+                    if target.is_empty() {
+                        // The attribute alone does not rename a frame that already exists; its window's name does.
+                        target.clone_from(name);
+                        set(frame, "name", name);
+                        set(&view, "name", name);
+                    }
+                    post_into(&view, &target, action, fields).then_some(view)
+                }
+            }
+        }
+        Place::Window { waiting, name, features } => {
+            let waiting = waiting.clone().filter(|window| !is_closed(window));
+            let view = match (waiting, &load.how) {
+                (Some(waiting), How::Post { .. }) => waiting,
+                (Some(waiting), How::Get(url)) => set(&waiting, "location", url).then_some(waiting)?,
+                (None, How::Post { .. }) => open_window("about:blank", name, features)?,
+                (None, How::Get(url)) => open_window(url, name, features)?,
+            };
+            if let How::Post { action, fields } = &load.how {
+                if !post_into(&view, name, action, fields) {
+                    close_window(&view);
+                    return None;
+                }
+            }
+            Some(view)
+        }
+    }
+}
+
+/// Submits the viewer's form into `view`: from its own document when it is ours (a fresh
+/// `about:blank`), else from the page's, aimed at it by `name` (which must be a real name, not `_blank`).
+fn post_into(view: &JsValue, name: &str, action: &str, fields: &[(String, String)]) -> bool {
+    match root_of(view) {
+        Some(root) => submit_form(&root, action, None, fields),
+        None if !name.is_empty() && !name.starts_with('_') => document()
+            .and_then(|document| document.document_element())
+            .is_some_and(|root| submit_form(&root, action, Some(name), fields)),
+        None => false,
+    }
 }
 
 /// The page's document.
