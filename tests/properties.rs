@@ -13,8 +13,8 @@ use glance_agent::error::{shorten_reason, MAX_REASON_CHARS};
 use glance_agent::events::Listeners;
 use glance_agent::json::{push_string, Json, Writer};
 use glance_agent::presence::{
-    iso_time, keepalive_ms, rest_url, visitor_id, Pause, Token, KEEPALIVE_MAX_S, KEEPALIVE_MIN_S,
-    MAX_VISITOR_ID_CHARS, TOKEN_MINUTES,
+    iso_time, keepalive_ms, rest_url, visitor_id, Pause, Token, KEEPALIVE_MAX_S, KEEPALIVE_MIN_S, MAX_VISITOR_ID_CHARS,
+    TOKEN_MINUTES,
 };
 use glance_agent::protocol::{
     read_lookup, read_sessions, session_key, session_viewer_url, Failure, FormRequest, Lookup, Reply, ViewerTarget,
