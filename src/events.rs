@@ -124,21 +124,26 @@ impl<H: PartialEq + Clone> Listeners<H> {
 
     /// Removes `handler` from `name` (every event for `None`); false if it was not there.
     pub fn remove(&mut self, name: Option<&str>, handler: &H) -> bool {
-        let Some(at) = self.position(name, handler) else { return false };
+        let Some(at) = self.position(name, handler).filter(|&at| at < self.all.len()) else { return false };
         self.all.remove(at);
         true
     }
 
     /// Removes the first registration whose handler `matches`; whether there was one.
     pub fn remove_where(&mut self, matches: impl Fn(&H) -> bool) -> bool {
-        let Some(at) = self.all.iter().position(|r| matches(&r.handler)) else { return false };
+        let Some(at) = self.all.iter().position(|r| matches(&r.handler)).filter(|&at| at < self.all.len()) else {
+            return false;
+        };
         self.all.remove(at);
         true
     }
 
     /// Removes registration `serial` (what [`Listeners::add`] returned); whether it was there.
     pub fn remove_serial(&mut self, serial: u64) -> bool {
-        let Ok(at) = self.all.binary_search_by_key(&serial, |r| r.serial) else { return false };
+        let Some(at) = self.all.binary_search_by_key(&serial, |r| r.serial).ok().filter(|&at| at < self.all.len())
+        else {
+            return false;
+        };
         self.all.remove(at);
         true
     }

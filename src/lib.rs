@@ -13,6 +13,21 @@
 //! Nothing a page or the network sends may reach a panic: the module would trap for good. The code
 //! avoids `unwrap`, `expect` and indexing on such input.
 #![deny(missing_docs)]
+// Nothing a page or the network sends may reach a panic: a trap is a dead console for the rest of
+// the agent's shift, and panic paths carry formatting code into the download. Tests may panic.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::string_slice,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
 
 pub mod agent;
 pub mod credentials;

@@ -1,13 +1,10 @@
-//! Reading the service's XML answers (quick-xml): a well-formed document with one root, its elements
-//! by local name (any namespace), and each element's text content as the DOM's `textContent` gives it.
+//! Reading the service's XML answers: a well-formed document with one root, its elements by local
+//! name (any namespace), and each element's text content as the DOM's `textContent` gives it.
 //!
 //! Parsed here, not by the browser's `DOMParser`, which is a Trusted Types sink: a console that
-//! enforces `require-trusted-types-for 'script'` may not call it.
-
-use std::borrow::Cow;
-
-use quick_xml::events::Event;
-use quick_xml::Reader;
+//! enforces `require-trusted-types-for 'script'` may not call it. The answers are a few hundred bytes
+//! of elements and text, so the reader is a small strict one (docs/DESIGN.md, "Dependencies");
+//! the property tests hold it to quick-xml's reading of the same documents.
 
 /// Longest answer body read as XML; the service's answers are a few hundred bytes.
 pub const MAX_XML_BYTES: usize = 1 << 20;
@@ -45,46 +42,76 @@ impl XmlDocument {
         if body.len() > MAX_XML_BYTES {
             return None;
         }
-        let mut reader = Reader::from_str(body);
+        let body = body.strip_prefix('\u{feff}').unwrap_or(body);
         let mut document = XmlDocument { elements: Vec::new(), text: String::new() };
-        let mut open: Vec<usize> = Vec::new();
-        let mut closed_root = false;
-        loop {
-            let event = reader.read_event().ok()?;
+        // The open elements, innermost last: their index and their name as written (for end tags).
+        let mut open: Vec<(usize, &str)> = Vec::new();
+        let mut root_closed = false;
+        let mut rest = body;
+        while !rest.is_empty() {
             let inside = !open.is_empty();
-            match event {
-                Event::Start(ref start) | Event::Empty(ref start)
-                    if !closed_root && document.elements.len() < MAX_ELEMENTS =>
-                {
-                    let name = String::from_utf8(start.local_name().as_ref().to_vec()).ok()?;
-                    let at = document.text.len();
-                    document.elements.push(Element { name, parent: open.last().copied(), text: (at, at) });
-                    if matches!(event, Event::Start(_)) {
-                        open.push(document.elements.len() - 1);
-                    }
+            let Some(markup) = rest.strip_prefix('<') else {
+                let end = find_byte(rest, b"<").unwrap_or(rest.len());
+                let (text, after) = (rest.get(..end)?, rest.get(end..)?);
+                if inside {
+                    unescape(text, &mut document.text)?;
+                } else if !text.bytes().all(|b| b.is_ascii_whitespace()) {
+                    return None; // outside the root only whitespace, comments, instructions, the doctype
                 }
-                Event::End(_) => {
-                    let index = open.pop()?;
-                    let end = document.text.len();
-                    if let Some(element) = document.elements.get_mut(index) {
-                        element.text.1 = end;
-                    }
-                    closed_root = open.is_empty();
+                rest = after;
+                continue;
+            };
+            rest = if let Some(comment) = markup.strip_prefix("!--") {
+                after(comment, "-->")?
+            } else if let Some(instruction) = markup.strip_prefix('?') {
+                after(instruction, "?>")?
+            } else if let Some(data) = markup.strip_prefix("![CDATA[") {
+                let end = find(data, "]]>")?;
+                if !inside {
+                    return None;
                 }
-                Event::Text(text) if inside => document.text.push_str(&text.xml10_content().ok()?),
-                Event::CData(data) if inside => document.text.push_str(&data.decode().ok()?),
-                Event::GeneralRef(reference) if inside => document.text.push_str(&resolve(&reference)?),
-                // Outside the root only whitespace, comments, processing instructions and the doctype.
-                Event::Text(text) if text.iter().all(u8::is_ascii_whitespace) => {}
-                Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
-                Event::Eof if closed_root => return Some(document),
-                _ => return None,
-            }
-            // An empty root element is the whole document.
-            if document.elements.len() == 1 && open.is_empty() {
-                closed_root = true;
-            }
+                document.text.push_str(data.get(..end)?);
+                data.get(end + 3..)?
+            } else if let Some(doctype) = markup.strip_prefix("!DOCTYPE") {
+                // An internal subset in brackets may hold `>`.
+                let tag_end = find_byte(doctype, b">")?;
+                let subset = find_byte(doctype, b"[").filter(|&open| open < tag_end);
+                let subset_end = match subset {
+                    Some(_) => find_byte(doctype, b"]")?,
+                    None => 0,
+                };
+                after(doctype.get(subset_end..)?, ">")?
+            } else if let Some(end_tag) = markup.strip_prefix('/') {
+                let close = find_byte(end_tag, b">")?;
+                let (index, name) = open.pop()?;
+                if end_tag.get(..close)?.trim_end() != name {
+                    return None;
+                }
+                let end = document.text.len();
+                if let Some(element) = document.elements.get_mut(index) {
+                    element.text.1 = end;
+                }
+                root_closed = open.is_empty();
+                end_tag.get(close + 1..)?
+            } else {
+                let (name, empty, after_tag) = start_tag(markup)?;
+                if root_closed || document.elements.len() >= MAX_ELEMENTS {
+                    return None;
+                }
+                let local = name.rsplit(':').next().unwrap_or(name);
+                let at = document.text.len();
+                let parent = open.last().map(|(index, _)| *index);
+                document.elements.push(Element { name: local.to_owned(), parent, text: (at, at) });
+                if empty {
+                    // An empty root element is the whole document.
+                    root_closed = parent.is_none();
+                } else {
+                    open.push((document.elements.len() - 1, name));
+                }
+                after_tag
+            };
         }
+        root_closed.then_some(document)
     }
 
     /// The root element.
@@ -132,13 +159,89 @@ impl<'d> XmlElement<'d> {
     }
 }
 
-/// The text of an entity reference: a character reference, or one of XML's five predefined entities.
-fn resolve<'a>(reference: &quick_xml::events::BytesRef<'a>) -> Option<Cow<'a, str>> {
-    if reference.is_char_ref() {
-        let character = reference.resolve_char_ref().ok()??;
-        return Some(Cow::Owned(character.to_string()));
+/// Where `needle` first is in `text`, by bytes (`str::find` would compile in its panic paths).
+fn find(text: &str, needle: &str) -> Option<usize> {
+    let (text, needle) = (text.as_bytes(), needle.as_bytes());
+    (0..=text.len().checked_sub(needle.len())?).find(|&at| text.get(at..at + needle.len()) == Some(needle))
+}
+
+/// Where the first of `bytes` is in `text`.
+fn find_byte(text: &str, bytes: &[u8]) -> Option<usize> {
+    text.bytes().position(|byte| bytes.contains(&byte))
+}
+
+/// What follows `end` in `text`.
+fn after<'a>(text: &'a str, end: &str) -> Option<&'a str> {
+    text.get(find(text, end)? + end.len()..)
+}
+
+/// A start tag after its `<`: its name as written, whether it is empty (`/>`), and what follows it.
+/// Attributes are skipped (a quoted value may hold `>`); none is read.
+fn start_tag(markup: &str) -> Option<(&str, bool, &str)> {
+    let mut quote = None;
+    let close = markup.bytes().enumerate().find_map(|(at, byte)| {
+        match (quote, byte) {
+            (Some(open), _) if byte == open => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') => quote = Some(byte),
+            (None, b'>') => return Some(at),
+            (None, _) => {}
+        }
+        None
+    })?;
+    let tag = markup.get(..close)?;
+    let (tag, empty) = match tag.strip_suffix('/') {
+        Some(tag) => (tag, true),
+        None => (tag, false),
+    };
+    let name = tag.split(|c: char| c.is_ascii_whitespace()).next()?;
+    if name.is_empty() {
+        return None;
     }
-    quick_xml::escape::resolve_predefined_entity(&reference.decode().ok()?).map(Cow::Borrowed)
+    Some((name, empty, markup.get(close + 1..)?))
+}
+
+/// Appends character data with its references resolved (`&lt;` and the four others, `&#NN;`,
+/// `&#xHH;`) and its line ends as XML 1.0 reads them (`\r\n` and `\r` are `\n`); `None` for an
+/// unknown or malformed reference.
+fn unescape(text: &str, out: &mut String) -> Option<()> {
+    let mut rest = text;
+    while let Some(at) = find_byte(rest, b"&\r") {
+        out.push_str(rest.get(..at)?);
+        let (marked, tail) = (rest.get(at..=at)?, rest.get(at + 1..)?);
+        if marked == "\r" {
+            out.push('\n');
+            rest = tail.strip_prefix('\n').unwrap_or(tail);
+            continue;
+        }
+        let end = find_byte(tail, b";")?;
+        let reference = tail.get(..end)?;
+        out.push(match reference {
+            "lt" => '<',
+            "gt" => '>',
+            "amp" => '&',
+            "quot" => '"',
+            "apos" => '\'',
+            _ => {
+                let code = match reference.strip_prefix("#x") {
+                    Some(hex) => hex_or_decimal(hex, 16)?,
+                    None => hex_or_decimal(reference.strip_prefix('#')?, 10)?,
+                };
+                char::from_u32(code).filter(|&c| c != '\0')?
+            }
+        });
+        rest = tail.get(end + 1..)?;
+    }
+    out.push_str(rest);
+    Some(())
+}
+
+/// The digits of a character reference in `radix`, and nothing else.
+fn hex_or_decimal(digits: &str, radix: u32) -> Option<u32> {
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    u32::from_str_radix(digits, radix).ok()
 }
 
 #[cfg(test)]

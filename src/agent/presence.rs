@@ -224,8 +224,8 @@ impl<V: Clone + PartialEq> Agent<V> {
         let keepalive = connection.socket.as_ref().and_then(|socket| socket.keepalive);
         let grace = connection.grace.as_ref().map(|(timer, _)| *timer);
         self.release_all([step, socket, keepalive, connection.lookup, grace, connection.deadline]);
-        while let Some(at) = self.presence.starts.iter().position(|start| start.connection == connection.id) {
-            let start = self.presence.starts.swap_remove(at);
+        while let Some(start) = super::take_where(&mut self.presence.starts, |start| start.connection == connection.id)
+        {
             self.fail_start(start, AgentError::Canceled);
         }
         if let Some(call) = connection.call {
@@ -250,8 +250,7 @@ impl<V: Clone + PartialEq> Agent<V> {
 
     /// `presenceConnect`'s call `call` was canceled by its signal (or a start's by its own).
     pub(super) fn presence_abort(&mut self, call: Id) -> bool {
-        if let Some(at) = self.presence.starts.iter().position(|start| start.call == call) {
-            let start = self.presence.starts.swap_remove(at);
+        if let Some(start) = super::take_where(&mut self.presence.starts, |start| start.call == call) {
             self.fail_start(start, AgentError::Canceled);
             return true;
         }
@@ -629,8 +628,7 @@ impl<V: Clone + PartialEq> Agent<V> {
     }
 
     pub(super) fn presence_timer(&mut self, id: Id) -> bool {
-        if let Some(at) = self.presence.starts.iter().position(|start| start.deadline == Some(id)) {
-            let start = self.presence.starts.swap_remove(at);
+        if let Some(start) = super::take_where(&mut self.presence.starts, |start| start.deadline == Some(id)) {
             self.fail_start(start, AgentError::TimedOut("the visitor did not answer in time"));
             return true;
         }
@@ -677,10 +675,9 @@ impl<V: Clone + PartialEq> Agent<V> {
     }
 
     pub(super) fn presence_reply(&mut self, id: Id, reply: Reply) -> bool {
-        if let Some(start) = self.presence.starts.iter().position(
-            |start| matches!(start.step, StartStep::Finding(request) | StartStep::Signalling(request) if request == id),
-        ) {
-            let start = self.presence.starts.swap_remove(start);
+        let asked =
+            |start: &Start<V>| matches!(start.step, StartStep::Finding(r) | StartStep::Signalling(r) if r == id);
+        if let Some(start) = super::take_where(&mut self.presence.starts, asked) {
             self.start_reply(start, &reply);
             return true;
         }
@@ -735,10 +732,11 @@ impl<V: Clone + PartialEq> Agent<V> {
     /// The start's waiting window opened (or was blocked: then the visitor is not asked to share a
     /// session the agent could not see; production asked, then hung: D22).
     pub(super) fn presence_window_opened(&mut self, id: Id, waiting: Waiting<V>) {
-        let Some(at) = self.presence.starts.iter().position(|start| start.join.waiting == Waiting::Opening(id)) else {
+        let Some(mut start) =
+            super::take_where(&mut self.presence.starts, |start| start.join.waiting == Waiting::Opening(id))
+        else {
             return;
         };
-        let mut start = self.presence.starts.swap_remove(at);
         if waiting == Waiting::None {
             self.fire_agent(POPUP_BLOCKED, super::AgentData::default());
             return self.settle(start.call, Err(AgentError::PopupBlocked));
@@ -751,8 +749,9 @@ impl<V: Clone + PartialEq> Agent<V> {
     /// else `signalvisitor` to the visitor's server after `findvisitor` says they are there. A start
     /// still waiting is replaced: the visitor's answers do not say which request they answer.
     fn ask_visitor(&mut self, mut start: Start<V>) {
-        while let Some(at) = self.presence.starts.iter().position(|earlier| earlier.step != StartStep::Window) {
-            let earlier = self.presence.starts.swap_remove(at);
+        while let Some(earlier) =
+            super::take_where(&mut self.presence.starts, |earlier| earlier.step != StartStep::Window)
+        {
             self.fail_start(earlier, AgentError::Canceled);
         }
         let current = self.presence.connection.as_ref().filter(|c| c.id == start.connection);
@@ -837,8 +836,9 @@ impl<V: Clone + PartialEq> Agent<V> {
     /// The visitor declined (`false`) or started their session (`true`): the start waiting for it
     /// rejects, or joins the session exactly as `joinSession` would.
     fn visitor_answered(&mut self, started: bool) {
-        let Some(at) = self.presence.starts.iter().position(|start| start.step == StartStep::Answer) else { return };
-        let start = self.presence.starts.swap_remove(at);
+        let Some(start) = super::take_where(&mut self.presence.starts, |start| start.step == StartStep::Answer) else {
+            return;
+        };
         if !started {
             return self.fail_start(start, AgentError::Declined);
         }

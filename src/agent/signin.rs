@@ -225,8 +225,9 @@ impl<V: Clone + PartialEq> Agent<V> {
 
     /// `authenticate({getLoginKey})`'s call `call` gets the first key's outcome.
     pub(super) fn authenticate_key_ready(&mut self, call: Id, key: Result<Credentials, AgentError>) -> bool {
-        let Some(at) = self.signin.calls.iter().position(|&waiting| waiting == call) else { return false };
-        self.signin.calls.swap_remove(at);
+        if super::take_where(&mut self.signin.calls, |&waiting| waiting == call).is_none() {
+            return false;
+        }
         self.settle(call, key.map(|_| Value::Undefined));
         true
     }
@@ -334,10 +335,7 @@ impl<V: Clone + PartialEq> Agent<V> {
     /// Ends SAML sign-in `at`: on success its credentials replace the sign-in; either way the same-named
     /// event fires (without the login key, a secret) and its call settles.
     fn finish_sso(&mut self, at: usize, answer: Result<Credentials, Cow<'static, str>>) {
-        if at >= self.signin.sso.len() {
-            return;
-        }
-        let sso = self.signin.sso.remove(at);
+        let Some(sso) = (at < self.signin.sso.len()).then(|| self.signin.sso.remove(at)) else { return };
         self.release(sso.frame);
         match answer {
             Ok(credentials) => {

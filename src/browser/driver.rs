@@ -159,11 +159,7 @@ pub fn call(signal: Option<AbortSignal>, started: Started<JsValue>) -> Promise {
 
 /// Settles call `id` with `value` (`Ok`) or an error value (`Err`).
 pub fn settle(id: Id, result: Result<JsValue, JsValue>) {
-    let call = with(|driver| {
-        let at = driver.calls.iter().position(|call| call.id == id)?;
-        Some(driver.calls.swap_remove(at))
-    })
-    .flatten();
+    let call = with(|driver| crate::agent::take_where(&mut driver.calls, |call| call.id == id)).flatten();
     if let Some(call) = call {
         let _ = match result {
             Ok(value) => call.resolve.call1(&JsValue::UNDEFINED, &value),
@@ -359,7 +355,8 @@ const KINDS: [Kind; 14] = [
 
 /// The module's one callback, made once and kept for the module's life: every JavaScript function
 /// the driver hands out is it, bound to what it is for and an id (`Function.prototype.bind`), so no
-/// closure is made, kept or forgotten per call.
+/// closure is made, kept or forgotten per call. It is an `Fn`: a listener called from one callback
+/// (a viewer's event) may call another (the viewer's `close`), and an `FnMut` may not be re-entered.
 struct Callbacks(RefCell<Option<Function>>);
 
 // SAFETY: as for `Slot`.
@@ -372,7 +369,7 @@ static CALLBACK: Callbacks = Callbacks(RefCell::new(None));
 pub fn callback(kind: Kind, id: Id) -> Function {
     let Ok(mut slot) = CALLBACK.0.try_borrow_mut() else { return Function::new_no_args("") };
     let function = slot.get_or_insert_with(|| {
-        let closure = Closure::<dyn FnMut(u32, u32, JsValue)>::new(called_back);
+        let closure = Closure::<dyn Fn(u32, u32, JsValue)>::new(called_back);
         closure.into_js_value().unchecked_into()
     });
     function.unchecked_ref::<Bindable>().bind_ids(&JsValue::NULL, kind as u32, id)
