@@ -56,7 +56,7 @@ impl<V: Clone + PartialEq> Agent<V> {
     }
 
     fn take_diagnose(&mut self, matches: impl Fn(&Diagnose) -> bool) -> Option<Diagnose> {
-        super::take_where(&mut self.diagnoses, matches)
+        super::take_where(&mut self.diagnoses, &matches)
     }
 
     pub(super) fn diagnose_reply(&mut self, id: Id, reply: &Reply) -> bool {

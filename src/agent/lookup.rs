@@ -78,7 +78,7 @@ impl<V: Clone + PartialEq> Agent<V> {
     }
 
     fn take_lookup(&mut self, matches: impl Fn(&Lookup<V>) -> bool) -> Option<Lookup<V>> {
-        super::take_where(&mut self.lookups, matches)
+        super::take_where(&mut self.lookups, &matches)
     }
 
     pub(super) fn lookup_abort(&mut self, call: Id) -> bool {

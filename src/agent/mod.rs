@@ -47,15 +47,16 @@ use self::sessions::SessionTask;
 use self::signin::SignIn;
 use self::viewer::{Opening, Viewers};
 
-/// Takes the first item that `matches` out of `list` (its order is not kept).
-pub(crate) fn take_where<T>(list: &mut Vec<T>, matches: impl Fn(&T) -> bool) -> Option<T> {
+/// Takes the first item that `matches` out of `list` (its order is not kept). (`dyn`: one copy of it
+/// per list, not one per caller.)
+pub(crate) fn take_where<T>(list: &mut Vec<T>, matches: &dyn Fn(&T) -> bool) -> Option<T> {
     let at = list.iter().position(matches)?;
     // Checked again, so that no bounds panic is compiled in.
     (at < list.len()).then(|| list.swap_remove(at))
 }
 
 /// Takes the first item that `matches` out of `list`, keeping the order of the others.
-pub(crate) fn remove_where<T>(list: &mut Vec<T>, matches: impl Fn(&T) -> bool) -> Option<T> {
+pub(crate) fn remove_where<T>(list: &mut Vec<T>, matches: &dyn Fn(&T) -> bool) -> Option<T> {
     let at = list.iter().position(matches)?;
     (at < list.len()).then(|| list.remove(at))
 }

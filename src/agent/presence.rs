@@ -224,7 +224,7 @@ impl<V: Clone + PartialEq> Agent<V> {
         let keepalive = connection.socket.as_ref().and_then(|socket| socket.keepalive);
         let grace = connection.grace.as_ref().map(|(timer, _)| *timer);
         self.release_all([step, socket, keepalive, connection.lookup, grace, connection.deadline]);
-        while let Some(start) = super::take_where(&mut self.presence.starts, |start| start.connection == connection.id)
+        while let Some(start) = super::take_where(&mut self.presence.starts, &|start| start.connection == connection.id)
         {
             self.fail_start(start, AgentError::Canceled);
         }
@@ -250,7 +250,7 @@ impl<V: Clone + PartialEq> Agent<V> {
 
     /// `presenceConnect`'s call `call` was canceled by its signal (or a start's by its own).
     pub(super) fn presence_abort(&mut self, call: Id) -> bool {
-        if let Some(start) = super::take_where(&mut self.presence.starts, |start| start.call == call) {
+        if let Some(start) = super::take_where(&mut self.presence.starts, &|start| start.call == call) {
             self.fail_start(start, AgentError::Canceled);
             return true;
         }
@@ -628,7 +628,7 @@ impl<V: Clone + PartialEq> Agent<V> {
     }
 
     pub(super) fn presence_timer(&mut self, id: Id) -> bool {
-        if let Some(start) = super::take_where(&mut self.presence.starts, |start| start.deadline == Some(id)) {
+        if let Some(start) = super::take_where(&mut self.presence.starts, &|start| start.deadline == Some(id)) {
             self.fail_start(start, AgentError::TimedOut("the visitor did not answer in time"));
             return true;
         }
@@ -677,7 +677,7 @@ impl<V: Clone + PartialEq> Agent<V> {
     pub(super) fn presence_reply(&mut self, id: Id, reply: Reply) -> bool {
         let asked =
             |start: &Start<V>| matches!(start.step, StartStep::Finding(r) | StartStep::Signalling(r) if r == id);
-        if let Some(start) = super::take_where(&mut self.presence.starts, asked) {
+        if let Some(start) = super::take_where(&mut self.presence.starts, &asked) {
             self.start_reply(start, &reply);
             return true;
         }
@@ -733,7 +733,7 @@ impl<V: Clone + PartialEq> Agent<V> {
     /// session the agent could not see; production asked, then hung: D22).
     pub(super) fn presence_window_opened(&mut self, id: Id, waiting: Waiting<V>) {
         let Some(mut start) =
-            super::take_where(&mut self.presence.starts, |start| start.join.waiting == Waiting::Opening(id))
+            super::take_where(&mut self.presence.starts, &|start| start.join.waiting == Waiting::Opening(id))
         else {
             return;
         };
@@ -750,7 +750,7 @@ impl<V: Clone + PartialEq> Agent<V> {
     /// still waiting is replaced: the visitor's answers do not say which request they answer.
     fn ask_visitor(&mut self, mut start: Start<V>) {
         while let Some(earlier) =
-            super::take_where(&mut self.presence.starts, |earlier| earlier.step != StartStep::Window)
+            super::take_where(&mut self.presence.starts, &|earlier| earlier.step != StartStep::Window)
         {
             self.fail_start(earlier, AgentError::Canceled);
         }
@@ -836,7 +836,7 @@ impl<V: Clone + PartialEq> Agent<V> {
     /// The visitor declined (`false`) or started their session (`true`): the start waiting for it
     /// rejects, or joins the session exactly as `joinSession` would.
     fn visitor_answered(&mut self, started: bool) {
-        let Some(start) = super::take_where(&mut self.presence.starts, |start| start.step == StartStep::Answer) else {
+        let Some(start) = super::take_where(&mut self.presence.starts, &|start| start.step == StartStep::Answer) else {
             return;
         };
         if !started {

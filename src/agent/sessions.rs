@@ -76,7 +76,7 @@ impl<V: Clone + PartialEq> Agent<V> {
     }
 
     fn take_session(&mut self, matches: impl Fn(&SessionTask) -> bool) -> Option<SessionTask> {
-        super::take_where(&mut self.sessions, matches)
+        super::take_where(&mut self.sessions, &matches)
     }
 
     pub(super) fn session_abort(&mut self, call: Id) -> bool {

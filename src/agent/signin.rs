@@ -225,7 +225,7 @@ impl<V: Clone + PartialEq> Agent<V> {
 
     /// `authenticate({getLoginKey})`'s call `call` gets the first key's outcome.
     pub(super) fn authenticate_key_ready(&mut self, call: Id, key: Result<Credentials, AgentError>) -> bool {
-        if super::take_where(&mut self.signin.calls, |&waiting| waiting == call).is_none() {
+        if super::take_where(&mut self.signin.calls, &|&waiting| waiting == call).is_none() {
             return false;
         }
         self.settle(call, key.map(|_| Value::Undefined));

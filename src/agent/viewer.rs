@@ -268,7 +268,7 @@ impl<V: Clone + PartialEq> Agent<V> {
     }
 
     fn take_open(&mut self, matches: impl Fn(&Opening<V>) -> bool) -> Option<Opening<V>> {
-        super::take_where(&mut self.opens, matches)
+        super::take_where(&mut self.opens, &matches)
     }
 
     pub(super) fn open_key(&mut self, id: Id, key: &Result<Credentials, AgentError>) -> bool {
@@ -424,7 +424,7 @@ impl<V: Clone + PartialEq> Agent<V> {
 
     /// Ends viewer `id` once: closes it if asked, stops watching when none is left, fires the event.
     fn end_viewer(&mut self, id: Id, ending: Ending) {
-        let Some(viewer) = super::remove_where(&mut self.viewers.list, |viewer| viewer.id == id) else { return };
+        let Some(viewer) = super::remove_where(&mut self.viewers.list, &|viewer| viewer.id == id) else { return };
         if self.viewers.list.is_empty() {
             let watch = self.viewers.watch.take();
             self.release_all([watch]);

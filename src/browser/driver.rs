@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use gloo_timers::callback::Timeout;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use web_sys::{AbortController, AbortSignal};
+use web_sys::AbortSignal;
 
 use super::bus;
 use super::js::{self, to_error};
@@ -71,12 +71,12 @@ pub enum Held {
     Listener(Listener),
 }
 
-/// Aborts a request when dropped.
-pub struct AbortOnDrop(pub AbortController);
+/// Aborts a request when dropped: its `AbortController`.
+pub struct AbortOnDrop(pub JsValue);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
-        self.0.abort();
+        let _ = js::call_method(&self.0, "abort");
     }
 }
 
@@ -159,7 +159,7 @@ pub fn call(signal: Option<AbortSignal>, started: Started<JsValue>) -> Promise {
 
 /// Settles call `id` with `value` (`Ok`) or an error value (`Err`).
 pub fn settle(id: Id, result: Result<JsValue, JsValue>) {
-    let call = with(|driver| crate::agent::take_where(&mut driver.calls, |call| call.id == id)).flatten();
+    let call = with(|driver| crate::agent::take_where(&mut driver.calls, &|call| call.id == id)).flatten();
     if let Some(call) = call {
         let _ = match result {
             Ok(value) => call.resolve.call1(&JsValue::UNDEFINED, &value),
@@ -237,8 +237,7 @@ fn perform(output: Output<JsValue>) {
             let window = frame.as_ref().map(HiddenFrame::window);
             if let Some(frame) = frame {
                 if probe {
-                    let element = JsValue::from(frame.element().clone());
-                    if let Some(load) = Listener::new(&element, "load", callback(Kind::FrameLoad, id)) {
+                    if let Some(load) = Listener::new(frame.element(), "load", callback(Kind::FrameLoad, id)) {
                         hold(id, Held::Listener(load));
                     }
                     let violations = callback(Kind::Violation, id);
@@ -494,6 +493,6 @@ pub fn rejected(error: AgentError) -> Promise {
 }
 
 /// Holds request `id`'s controller, aborted if the agent releases the request first.
-pub fn hold_request(id: Id, controller: AbortController) {
+pub fn hold_request(id: Id, controller: JsValue) {
     hold(id, Held::Request(AbortOnDrop(controller)));
 }

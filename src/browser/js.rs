@@ -15,6 +15,45 @@ pub fn get(object: &JsValue, key: &str) -> Result<JsValue, JsValue> {
     Reflect::get(object, &JsValue::from_str(key))
 }
 
+/// `object[key]` as text, if it is a string.
+pub fn text(object: &JsValue, key: &str) -> Option<String> {
+    get(object, key).ok()?.as_string()
+}
+
+/// `object[key] = value` on an object whose setter may refuse; whether it took.
+pub fn set(object: &JsValue, key: &str, value: &JsValue) -> bool {
+    Reflect::set(object, &JsValue::from_str(key), value).unwrap_or(false)
+}
+
+/// The page's global object (`window`).
+pub fn global() -> JsValue {
+    js_sys::global().into()
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = apply)]
+    fn reflect_apply(function: &JsValue, this: &JsValue, arguments: &js_sys::Array) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = construct)]
+    fn reflect_construct(constructor: &JsValue, arguments: &js_sys::Array) -> Result<JsValue, JsValue>;
+}
+
+fn arguments(values: &[&JsValue]) -> js_sys::Array {
+    values.iter().copied().collect()
+}
+
+/// `object[method](...arguments)`; `Err` if it is not a function or throws. The page's own objects
+/// are driven through this one binding (and [`get`], [`set`], [`construct`]), not a typed binding
+/// per method: each binding is code in the module and in its JavaScript.
+pub fn call(object: &JsValue, method: &str, values: &[&JsValue]) -> Result<JsValue, JsValue> {
+    reflect_apply(&get(object, method)?, object, &arguments(values))
+}
+
+/// `new window[constructor](...arguments)`.
+pub fn construct(constructor: &str, values: &[&JsValue]) -> Result<JsValue, JsValue> {
+    reflect_construct(&get(&global(), constructor)?, &arguments(values))
+}
+
 /// `undefined` and `null`, which options treat as "not given".
 pub fn is_absent(value: &JsValue) -> bool {
     value.is_undefined() || value.is_null()
@@ -115,7 +154,7 @@ pub fn message_of(thrown: &JsValue) -> String {
 
 /// Calls `object[method]()`; `Err` if it is not a function or throws.
 pub fn call_method(object: &JsValue, method: &str) -> Result<JsValue, JsValue> {
-    get(object, method)?.dyn_into::<js_sys::Function>()?.call0(object)
+    call(object, method, &[])
 }
 
 #[wasm_bindgen]

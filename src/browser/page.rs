@@ -2,10 +2,9 @@
 //! frames and forms. Each does one thing and reports whether it could; what to do with them is decided
 //! by the callers (`viewer`, `signin`, `diagnose`).
 
-use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, HtmlFormElement, HtmlIFrameElement, Url};
+use web_sys::Element;
 
 use super::js;
 use crate::agent::{How, Load, Place};
@@ -28,22 +27,23 @@ pub fn url_parts(text: &str) -> Option<UrlParts> {
     if text.len() > MAX_URL_LEN {
         return None;
     }
-    let url = Url::new(text).ok()?;
+    let url = js::construct("URL", &[&text.into()]).ok()?;
+    let part = |name| js::text(&url, name).unwrap_or_default();
     Some(UrlParts {
-        protocol: url.protocol(),
-        user_info: !url.username().is_empty() || !url.password().is_empty(),
-        origin: url.origin(),
-        host: url.host(),
-        path: url.pathname(),
-        search: url.search(),
-        hash: url.hash(),
+        protocol: part("protocol"),
+        user_info: !part("username").is_empty() || !part("password").is_empty(),
+        origin: part("origin"),
+        host: part("host"),
+        path: part("pathname"),
+        search: part("search"),
+        hash: part("hash"),
     })
 }
 
 /// `params.iframe` (an iframe element, or the id of one) as the element.
 pub fn iframe_of(value: &JsValue) -> Option<JsValue> {
     let element = match value.as_string() {
-        Some(id) => document()?.get_element_by_id(&id)?.into(),
+        Some(id) => js::call(&document()?, "getElementById", &[&id.into()]).ok().filter(JsValue::is_object)?,
         None => value.clone(),
     };
     let is_iframe = element.dyn_ref::<Element>().is_some()
@@ -97,24 +97,21 @@ fn post_into(view: &JsValue, name: &str, action: &str, fields: &[(String, String
     match root_of(view) {
         Some(root) => submit_form(&root, action, None, fields),
         None if !name.is_empty() && !name.starts_with('_') => document()
-            .and_then(|document| document.document_element())
+            .and_then(|document| js::get(&document, "documentElement").ok())
             .is_some_and(|root| submit_form(&root, action, Some(name), fields)),
         None => false,
     }
 }
 
 /// The page's document.
-pub fn document() -> Option<Document> {
-    web_sys::window()?.document()
+pub fn document() -> Option<JsValue> {
+    js::get(&js::global(), "document").ok().filter(JsValue::is_object)
 }
 
 /// The page's own URL and origin.
 pub fn location() -> (String, String) {
-    let location = web_sys::window().map(|window| window.location());
-    let read = |f: fn(&web_sys::Location) -> Result<String, JsValue>| {
-        location.as_ref().and_then(|location| f(location).ok()).unwrap_or_default()
-    };
-    (read(web_sys::Location::href), read(web_sys::Location::origin))
+    let location = js::get(&js::global(), "location").unwrap_or(JsValue::UNDEFINED);
+    (js::text(&location, "href").unwrap_or_default(), js::text(&location, "origin").unwrap_or_default())
 }
 
 /// Opens a window; `None` when the browser (a popup blocker) or the page refused.
@@ -134,7 +131,7 @@ pub fn close_window(window: &JsValue) {
 
 /// Sets `object[key] = value` on a page object whose setter may refuse; whether it took.
 pub fn set(object: &JsValue, key: &str, value: &str) -> bool {
-    Reflect::set(object, &JsValue::from_str(key), &JsValue::from_str(value)).unwrap_or(false)
+    js::set(object, key, &JsValue::from_str(value))
 }
 
 /// Writes `text` as the title and the only text of a window of ours (a fresh `about:blank`); false
@@ -146,65 +143,76 @@ pub fn label_window(window: &JsValue, text: &str) -> bool {
 }
 
 /// The root element of a window's document, if it is ours to write into (same origin).
-pub fn root_of(window: &JsValue) -> Option<Element> {
+pub fn root_of(window: &JsValue) -> Option<JsValue> {
     // Read, not cast: a window's elements belong to its own realm, where `instanceof` fails.
     let document = js::get(window, "document").ok()?;
-    js::get(&document, "documentElement").ok().filter(JsValue::is_object).map(JsCast::unchecked_into)
+    js::get(&document, "documentElement").ok().filter(JsValue::is_object)
+}
+
+/// A new element of the page's document.
+fn element(document: &JsValue, name: &str) -> Result<JsValue, JsValue> {
+    js::call(document, "createElement", &[&name.into()])
+}
+
+/// `element.setAttribute(name, value)`.
+fn attribute(element: &JsValue, name: &str, value: &str) -> Result<JsValue, JsValue> {
+    js::call(element, "setAttribute", &[&name.into(), &value.into()])
 }
 
 /// Submits a POST form of `fields` to `action` from inside `root` (a window's own document, whose
 /// browsing context it then loads; or the page's, with `target` naming the window to load).
-pub fn submit_form(root: &Element, action: &str, target: Option<&str>, fields: &[(String, String)]) -> bool {
+pub fn submit_form(root: &JsValue, action: &str, target: Option<&str>, fields: &[(String, String)]) -> bool {
     let Some(document) = document() else { return false };
-    let submitted = (|| -> Result<(), JsValue> {
-        let form: HtmlFormElement = document.create_element("form")?.unchecked_into();
-        form.set_attribute("method", "POST")?;
-        form.set_attribute("action", action)?;
+    let submitted = (|| -> Result<JsValue, JsValue> {
+        let form = element(&document, "form")?;
+        attribute(&form, "method", "POST")?;
+        attribute(&form, "action", action)?;
         if let Some(target) = target {
-            form.set_attribute("target", target)?;
+            attribute(&form, "target", target)?;
         }
         for (name, value) in fields {
-            let input = document.create_element("input")?;
-            input.set_attribute("type", "hidden")?;
-            input.set_attribute("name", name)?;
-            input.set_attribute("value", value)?;
-            form.append_child(&input)?;
+            let input = element(&document, "input")?;
+            attribute(&input, "type", "hidden")?;
+            attribute(&input, "name", name)?;
+            attribute(&input, "value", value)?;
+            js::call(&form, "appendChild", &[&input])?;
         }
-        root.append_child(&form)?;
-        let sent = form.submit();
-        form.remove();
+        js::call(root, "appendChild", &[&form])?;
+        let sent = js::call_method(&form, "submit");
+        let _ = js::call_method(&form, "remove");
         sent
     })();
     submitted.is_ok()
 }
 
 /// A hidden iframe of the library's, removed from the page when dropped.
-pub struct HiddenFrame(HtmlIFrameElement);
+pub struct HiddenFrame(JsValue);
 
 impl HiddenFrame {
     /// Adds a hidden iframe loading `url`.
     pub fn new(url: &str) -> Option<HiddenFrame> {
         let document = document()?;
-        let frame: HtmlIFrameElement = document.create_element("iframe").ok()?.unchecked_into();
-        frame.set_hidden(true);
-        frame.set_src(url);
-        document.document_element()?.append_child(&frame).ok()?;
+        let frame = element(&document, "iframe").ok()?;
+        js::set(&frame, "hidden", &JsValue::TRUE);
+        set(&frame, "src", url);
+        let root = js::get(&document, "documentElement").ok()?;
+        js::call(&root, "appendChild", &[&frame]).ok()?;
         Some(HiddenFrame(frame))
     }
 
     /// The frame's window (what its messages come from).
     pub fn window(&self) -> JsValue {
-        self.0.content_window().map_or(JsValue::UNDEFINED, JsValue::from)
+        js::get(&self.0, "contentWindow").unwrap_or(JsValue::UNDEFINED)
     }
 
     /// The frame element.
-    pub fn element(&self) -> &Element {
+    pub fn element(&self) -> &JsValue {
         &self.0
     }
 }
 
 impl Drop for HiddenFrame {
     fn drop(&mut self) {
-        self.0.remove();
+        let _ = js::call_method(&self.0, "remove");
     }
 }
