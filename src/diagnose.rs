@@ -1,12 +1,12 @@
 //! What `diagnose()` concludes from its probes: a report a console can show the agent before the
 //! customer is on the line. The probes touch the page (`browser::diagnose`); the judgement is here.
 
-use serde::Serialize;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::text::{decimal, signed_decimal};
 
 /// One check: `ok` is `None` (JavaScript `null`) when it could not be made here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
     /// Passed, failed, or not tried.
     pub ok: Option<bool>,
@@ -21,7 +21,7 @@ impl Check {
 }
 
 /// The report `diagnose()` resolves to; `ok` is false when any check is false.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
     /// The webserver answers this page, CORS included.
     pub webserver: Check,
@@ -42,6 +42,34 @@ impl Report {
     pub fn new(webserver: Check, credentials: Check, popups: Check, opener: Check, framing: Check) -> Report {
         let ok = [&webserver, &credentials, &popups, &opener, &framing].iter().all(|check| check.ok != Some(false));
         Report { webserver, credentials, popups, opener, framing, ok }
+    }
+}
+
+// As maps (see `crate::protocol::serialize_fields`), in the order a page reads them.
+impl Serialize for Check {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("ok", &self.ok)?;
+        map.serialize_entry("detail", &self.detail)?;
+        map.end()
+    }
+}
+
+impl Serialize for Report {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let checks = [
+            ("webserver", &self.webserver),
+            ("credentials", &self.credentials),
+            ("popups", &self.popups),
+            ("opener", &self.opener),
+            ("framing", &self.framing),
+        ];
+        let mut map = serializer.serialize_map(Some(checks.len() + 1))?;
+        for (name, check) in checks {
+            map.serialize_entry(name, check)?;
+        }
+        map.serialize_entry("ok", &self.ok)?;
+        map.end()
     }
 }
 

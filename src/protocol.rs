@@ -1,7 +1,7 @@
 //! What goes over the wire to the Glance web server (PROTOCOL.md sections 2, 3 and 5): the form
 //! requests, how their answers are read, and the viewer's URL (GET) or form (POST).
 
-use serde::Serialize;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::credentials::{safe_integer, Credentials, SsoHint};
 use crate::error::{shorten_reason, AgentError};
@@ -144,7 +144,7 @@ pub fn read_document(reply: &Reply) -> Result<XmlDocument, Failure> {
 
 /// A found session, as `lookupSession` resolves it and `lookupFound` carries it: the element texts of
 /// the service's answer (missing ones empty), plus `service: "agent"`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub struct LookupResult {
     pub id: String,
@@ -159,6 +159,38 @@ pub struct LookupResult {
     pub calltype: String,
     pub visitorversion: String,
     pub service: &'static str,
+}
+
+/// Serializes `fields` as a map: a serializer that makes plain objects of maps (the browser layer's)
+/// then needs no table of struct field names, which would cost the download a hash map.
+pub fn serialize_fields<S: Serializer, V: Serialize + ?Sized>(serializer: S, fields: &[(&str, &V)]) -> Result<S::Ok, S::Error> {
+    let mut map = serializer.serialize_map(Some(fields.len()))?;
+    for (name, value) in fields {
+        map.serialize_entry(name, value)?;
+    }
+    map.end()
+}
+
+impl Serialize for LookupResult {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_fields(
+            serializer,
+            &[
+                ("id", self.id.as_str()),
+                ("ssnid", &self.ssnid),
+                ("serverip", &self.serverip),
+                ("servername", &self.servername),
+                ("personid", &self.personid),
+                ("groupid", &self.groupid),
+                ("passcode", &self.passcode),
+                ("agentjoinurl", &self.agentjoinurl),
+                ("clientjoinurl", &self.clientjoinurl),
+                ("calltype", &self.calltype),
+                ("visitorversion", &self.visitorversion),
+                ("service", self.service),
+            ],
+        )
+    }
 }
 
 /// What one lookup attempt learned.
@@ -207,7 +239,7 @@ fn error_reason(document: &XmlDocument, reply: &Reply) -> String {
 }
 
 /// One session the agent is in, as `AgentInSession` lists it (PROTOCOL.md section 5).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[allow(missing_docs, non_snake_case)]
 pub struct AgentSession {
     pub id: String,
@@ -216,6 +248,21 @@ pub struct AgentSession {
     pub num: String,
     pub disambiguateId: String,
     pub servername: String,
+}
+
+impl Serialize for AgentSession {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_fields(
+            serializer,
+            &[
+                ("id", self.id.as_str()),
+                ("passcode", &self.passcode),
+                ("num", &self.num),
+                ("disambiguateId", &self.disambiguateId),
+                ("servername", &self.servername),
+            ],
+        )
+    }
 }
 
 /// Reads an `AgentInSession` reply: one [`AgentSession`] per `session2` element. A document with an

@@ -139,7 +139,8 @@ pub fn to_error(error: &AgentError) -> JsValue {
 
 /// A plain object (or array) made from `value`, for results and event payloads; `None` is `null`.
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
-    let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
+    let serializer =
+        serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true).serialize_maps_as_objects(true);
     value.serialize(&serializer).unwrap_or_else(|_| Object::new().into())
 }
 
