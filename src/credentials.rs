@@ -153,10 +153,7 @@ pub const CREDENTIALS_RULE: &str = "credentials must be an object: {loginkey, pa
 
 /// The decimal digits of a whole number, and nothing else (no sign, no space).
 fn parse_digits(text: &str) -> Option<u64> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    text.parse().ok()
+    crate::text::digits(text)
 }
 
 /// A JavaScript number that is a whole number a double holds exactly, from 0 up.
@@ -197,7 +194,7 @@ impl SsoHint {
     pub fn new(name: &'static str, value: Option<String>) -> Result<SsoHint, AgentError> {
         const WHY: &str = "an identity-provider hint must be a string (or number) of at most 256 characters";
         match value {
-            Some(value) if !value.is_empty() && value.chars().count() <= MAX_HINT_LEN => Ok(SsoHint { name, value }),
+            Some(value) if !value.is_empty() && crate::text::char_count(&value) <= MAX_HINT_LEN => Ok(SsoHint { name, value }),
             _ => Err(AgentError::InvalidCredentials(WHY)),
         }
     }

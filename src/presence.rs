@@ -8,7 +8,7 @@ use crate::credentials::Credentials;
 use crate::error::shorten_reason;
 use crate::json::{members_without, push_string, Json, Object, Writer};
 use crate::protocol::{AgentSession, Reply};
-use crate::text::decimal;
+use crate::text::{decimal, digits};
 use crate::url::Webserver;
 
 /// The protocol version this library speaks, sent in the socket's `connect` frame and as `ver`.
@@ -85,7 +85,7 @@ impl Phase {
 pub fn visitor_id(text: &str) -> Option<String> {
     let id = text.trim();
     let printable = !id.is_empty() && !id.chars().any(char::is_control);
-    (printable && id.chars().count() <= MAX_VISITOR_ID_CHARS).then(|| id.to_owned())
+    (printable && crate::text::char_count(id) <= MAX_VISITOR_ID_CHARS).then(|| id.to_owned())
 }
 
 fn query(pairs: &[(&str, &str)]) -> String {
@@ -184,7 +184,7 @@ pub fn is_host(text: &str) -> bool {
 /// `:httpsport` when given and the host has no port yet. `None` when the answer names none.
 pub fn direct_server(directserver: Option<String>, direct: Option<String>, https_port: Option<u16>) -> Option<String> {
     let host = directserver.filter(|host| !host.is_empty()).or(direct).filter(|host| is_host(host))?;
-    let has_port = host.rsplit_once(':').is_some_and(|(_, port)| port.parse::<u16>().is_ok());
+    let has_port = host.rsplit_once(':').is_some_and(|(_, port)| digits(port).is_some_and(|port| port <= 65_535));
     Some(match https_port {
         Some(port) if !has_port => [host.as_str(), ":", &decimal(port.into())].concat(),
         _ => host,
@@ -439,18 +439,20 @@ pub fn json_answer(reply: &Reply) -> Result<String, Refusal> {
 /// fraction, `Z`, an offset `±HH:MM`, or no zone (UTC).
 pub fn iso_time(text: &str) -> Option<u64> {
     let text = text.trim();
-    let number = |from: usize, len: usize| -> Option<i64> {
-        let digits = text.get(from..from.checked_add(len)?)?;
-        digits.bytes().all(|b| b.is_ascii_digit()).then(|| digits.parse().ok())?
-    };
-    let (year, month, day) = (number(0, 4)?, number(5, 2)?, number(8, 2)?);
-    let separators = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
     let bytes = text.as_bytes();
-    if !separators.iter().all(|&(at, byte)| bytes.get(at) == Some(&byte)) || !matches!(bytes.get(10), Some(b'T' | b' '))
-    {
+    // The fixed part: digits where the pattern has `0`, the separators where it has them.
+    const PATTERN: &[u8; 19] = b"0000-00-00T00:00:00";
+    let fixed = PATTERN.iter().zip(bytes).all(|(&want, &have)| match want {
+        b'0' => have.is_ascii_digit(),
+        b'T' => have == b'T' || have == b' ',
+        _ => have == want,
+    });
+    if bytes.len() < PATTERN.len() || !fixed {
         return None;
     }
-    let (hour, minute, second) = (number(11, 2)?, number(14, 2)?, number(17, 2)?);
+    let field = |from: usize, to: usize| Some(digits(text.get(from..to)?)? as i64);
+    let (year, month, day) = (field(0, 4)?, field(5, 7)?, field(8, 10)?);
+    let (hour, minute, second) = (field(11, 13)?, field(14, 16)?, field(17, 19)?);
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
@@ -458,21 +460,22 @@ pub fn iso_time(text: &str) -> Option<u64> {
     if let Some(fraction) = rest.strip_prefix('.') {
         rest = fraction.trim_start_matches(|c: char| c.is_ascii_digit());
     }
-    let offset = match rest {
-        "" | "Z" | "z" => 0,
-        zone => {
-            let sign = match zone.as_bytes().first() {
-                Some(b'+') => 1,
-                Some(b'-') => -1,
-                _ => return None,
+    let offset = match rest.as_bytes() {
+        [] | [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] | [sign @ (b'+' | b'-'), h1, h2, m1, m2] => {
+            let two = |a: u8, b: u8| {
+                Some(i64::from(
+                    a.checked_sub(b'0').filter(|d| *d <= 9)? * 10 + b.checked_sub(b'0').filter(|d| *d <= 9)?,
+                ))
             };
-            let zone = zone.get(1..)?.replace(':', "");
-            let (hours, minutes) = (zone.get(..2)?.parse::<i64>().ok()?, zone.get(2..)?.parse::<i64>().ok()?);
-            if zone.len() != 4 {
-                return None;
+            let seconds = two(*h1, *h2)? * 3600 + two(*m1, *m2)? * 60;
+            if *sign == b'-' {
+                -seconds
+            } else {
+                seconds
             }
-            sign * (hours * 3600 + minutes * 60)
         }
+        _ => return None,
     };
     // Days from the civil date (Howard Hinnant's algorithm), March-based years.
     let y = if month <= 2 { year - 1 } else { year };

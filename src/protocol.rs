@@ -30,7 +30,7 @@ pub const SESSION_KEY_RULE: &str = "the session key must be 1 to 256 characters 
 /// A session key as the agent typed it: surrounding whitespace dropped, then 1 to 256 printable characters.
 pub fn session_key(text: &str) -> Result<String, AgentError> {
     let key = text.trim();
-    if key.is_empty() || key.chars().count() > MAX_SESSION_KEY_LEN || key.chars().any(char::is_control) {
+    if key.is_empty() || crate::text::char_count(key) > MAX_SESSION_KEY_LEN || key.chars().any(char::is_control) {
         return Err(AgentError::InvalidArgument(SESSION_KEY_RULE));
     }
     Ok(key.to_owned())
@@ -163,7 +163,10 @@ pub struct LookupResult {
 
 /// Serializes `fields` as a map: a serializer that makes plain objects of maps (the browser layer's)
 /// then needs no table of struct field names, which would cost the download a hash map.
-pub fn serialize_fields<S: Serializer, V: Serialize + ?Sized>(serializer: S, fields: &[(&str, &V)]) -> Result<S::Ok, S::Error> {
+pub fn serialize_fields<S: Serializer, V: Serialize + ?Sized>(
+    serializer: S,
+    fields: &[(&str, &V)],
+) -> Result<S::Ok, S::Error> {
     let mut map = serializer.serialize_map(Some(fields.len()))?;
     for (name, value) in fields {
         map.serialize_entry(name, value)?;

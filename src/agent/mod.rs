@@ -27,7 +27,6 @@ mod signin;
 mod viewer;
 
 use std::borrow::Cow;
-use std::collections::VecDeque;
 
 pub use io::*;
 pub use viewer::ViewerOptions;
@@ -80,7 +79,8 @@ pub struct Agent<V> {
     now_ms: u64,
     random: u64,
     next_id: Id,
-    out: VecDeque<Output<V>>,
+    /// What the driver must do, oldest first (a handful at a time: a `Vec` is smaller code than a deque).
+    out: Vec<Output<V>>,
     /// Requests in flight: an answer for an id not here is late and dropped.
     requests: Vec<Id>,
     /// Whether the window's `message` listener is on.
@@ -121,7 +121,7 @@ impl<V: Clone + PartialEq> Agent<V> {
             // xorshift must not start at zero.
             random: seed | 1,
             next_id: 0,
-            out: VecDeque::new(),
+            out: Vec::new(),
             requests: Vec::new(),
             listening: false,
             signin: SignIn::default(),
@@ -194,7 +194,7 @@ impl<V: Clone + PartialEq> Agent<V> {
 
     /// The next thing the driver must do.
     pub fn poll(&mut self) -> Option<Output<V>> {
-        self.out.pop_front()
+        (!self.out.is_empty()).then(|| self.out.remove(0))
     }
 
     /// A fresh id.
@@ -228,7 +228,7 @@ impl<V: Clone + PartialEq> Agent<V> {
     }
 
     fn emit(&mut self, output: Output<V>) {
-        self.out.push_back(output);
+        self.out.push(output);
     }
 
     fn fire(&mut self, name: impl Into<Cow<'static, str>>, data: Data<V>) {

@@ -857,6 +857,6 @@ fn read_direct_server(reply: &Reply) -> Result<Option<String>, Refusal> {
         return Ok(None);
     };
     let text = |name| object.get(name).and_then(Json::as_text).map(str::to_owned);
-    let port = text("httpsport").and_then(|port| port.parse().ok());
+    let port = text("httpsport").and_then(|port| crate::text::digits(&port)).and_then(|port| u16::try_from(port).ok());
     Ok(direct_server(text("directserver"), text("direct"), port))
 }

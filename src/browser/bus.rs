@@ -18,7 +18,7 @@ use crate::agent::Handler;
 pub fn fire(name: &str, data: &JsValue) {
     let busy = with(|driver| {
         if driver.dispatching {
-            driver.queued.push_back((name.to_owned(), data.clone()));
+            driver.queued.push((name.to_owned(), data.clone()));
         }
         std::mem::replace(&mut driver.dispatching, true)
     });
@@ -27,7 +27,7 @@ pub fn fire(name: &str, data: &JsValue) {
     }
     deliver(name, data);
     while let Some((name, data)) = with(|driver| {
-        let next = driver.queued.pop_front();
+        let next = (!driver.queued.is_empty()).then(|| driver.queued.remove(0));
         driver.dispatching = next.is_some();
         next
     })

@@ -96,7 +96,7 @@ pub struct Driver {
     /// The window's `message` listener, while the agent wants it.
     messages: Option<Listener>,
     /// Events fired while one is being delivered wait here, in order.
-    pub queued: std::collections::VecDeque<(String, JsValue)>,
+    pub queued: Vec<(String, JsValue)>,
     pub dispatching: bool,
 }
 
@@ -125,7 +125,7 @@ impl Driver {
             calls: Vec::new(),
             held: Vec::new(),
             messages: None,
-            queued: std::collections::VecDeque::new(),
+            queued: Vec::new(),
             dispatching: false,
         }
     }

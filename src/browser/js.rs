@@ -91,7 +91,7 @@ impl Options {
         match self.field(name, why)? {
             None => Ok(None),
             Some(value) => match value.as_string() {
-                Some(text) if text.chars().count() <= max_chars => Ok(Some(text)),
+                Some(text) if crate::text::char_count(&text) <= max_chars => Ok(Some(text)),
                 _ => Err(AgentError::InvalidArgument(why)),
             },
         }
