@@ -28,7 +28,10 @@ WASM_FEATURES := --enable-bulk-memory --enable-nontrapping-float-to-int --enable
 # --low-memory-unused: the stack sits below the data at 1 MiB and grows down, so the low 1 KiB is
 # touched only by a stack nearly 1 MiB deep (measured: -191 B gzip). --merge-similar-functions and
 # --gufa first: the machines' many small functions that differ in a constant become one (-800 B).
-WASM_OPT_PASSES := --low-memory-unused --merge-similar-functions --gufa -Oz --converge --flatten --rereloop -Oz -Oz
+# A function with one caller is inlined only when small: inlined, each copy of the calling pattern
+# is one fewer repetition gzip finds (measured: 1.7 KB smaller gzip, 2.5 KB larger raw).
+WASM_OPT_PASSES := --one-caller-inline-max-function-size=40 --always-inline-max-function-size=4 --low-memory-unused \
+                   --merge-similar-functions --gufa -Oz --converge --flatten --rereloop -Oz -Oz
 ESBUILD    := esbuild --bundle --alias:glance-agent-wasm=./$(GLUE) --alias:glance-agent-surface=./$(SURFACE) \
               --log-level=warning --log-override:empty-import-meta=silent
 
