@@ -14,6 +14,7 @@ fn main() {
                 Initial::Text(text) => json!(text),
                 Initial::Flag(flag) => json!(flag),
                 Initial::Number(number) => json!(number),
+                Initial::Empty => json!([]),
             };
             (property.name.to_string(), json!({ "initial": initial, "writable": property.writable }))
         })

@@ -173,6 +173,16 @@ export interface PresenceJoinParams extends JoinParams {
   timeout?: number;
 }
 
+/** A session this page is in (`GLANCE.Agent.sessions`). */
+export interface SessionInfo {
+  ssnkey: string;
+  /** The session's id, when a lookup or the viewer URL gave it (else `""`). */
+  ssnid: string;
+  viewer: 'popup' | 'iframe';
+  /** Its viewer was taken back after a reload (`viewerResumed`). */
+  resumed: boolean;
+}
+
 /** Where presence is: `connected` means the visitor is being watched (`visitorConnected` says if present). */
 export type PresenceState = 'idle' | 'connecting' | 'connected' | 'reconnecting';
 
@@ -205,6 +215,12 @@ export interface GlanceEventMap {
    * the page, and its closing cannot be seen. Once per viewer, instead of `viewerClosed`.
    */
   viewerDetached: AgentEventBase & { reason: 'opener_severed' };
+  /**
+   * A popup viewer this tab opened before the console reloaded is still open and has been taken back:
+   * its events reach the page again, a join of its session returns it, its closing is seen. Once per
+   * viewer, after the page has loaded.
+   */
+  viewerResumed: AgentEventBase & { ssnkey: string; close: () => void };
   authenticateSucceeded: AgentEventBase;
   authenticateFailed: AgentEventBase & { reason: string };
   connecting: { service: 'cobrowse' | 'screenshare'; [field: string]: unknown };
@@ -261,6 +277,13 @@ export interface GlanceAgent {
   readonly presenceState: PresenceState;
   /** Whether the watched visitor is on the site. */
   readonly visitorConnected: boolean;
+  /**
+   * After a reload, take back the popup viewers this tab opened before it (default true). Only a
+   * value set before the module is ready counts.
+   */
+  resume: boolean;
+  /** The sessions this page is in: one per session key, with how its viewer is shown. */
+  readonly sessions: SessionInfo[];
 
   /**
    * Stores the credentials (the promise is already resolved); throws `invalid_credentials` naming the

@@ -194,7 +194,9 @@ impl SsoHint {
     pub fn new(name: &'static str, value: Option<String>) -> Result<SsoHint, AgentError> {
         const WHY: &str = "an identity-provider hint must be a string (or number) of at most 256 characters";
         match value {
-            Some(value) if !value.is_empty() && crate::text::char_count(&value) <= MAX_HINT_LEN => Ok(SsoHint { name, value }),
+            Some(value) if !value.is_empty() && crate::text::char_count(&value) <= MAX_HINT_LEN => {
+                Ok(SsoHint { name, value })
+            }
             _ => Err(AgentError::InvalidCredentials(WHY)),
         }
     }

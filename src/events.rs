@@ -28,6 +28,8 @@ pub const VIEWER_CLOSED: &str = "viewerClosed";
 /// A viewer window this library can no longer reach although it is still open: the browser severed it
 /// from the console (`Cross-Origin-Opener-Policy`), so none of its events can arrive; once per viewer.
 pub const VIEWER_DETACHED: &str = "viewerDetached";
+/// A viewer this tab opened before a reload was taken back: `{service, ssnkey, close}`; once per viewer.
+pub const VIEWER_RESUMED: &str = "viewerResumed";
 /// A SAML sign-in stored the agent's credentials.
 pub const AUTHENTICATE_SUCCEEDED: &str = "authenticateSucceeded";
 /// A SAML sign-in was refused, superseded or got no answer: `{service, reason}`.

@@ -71,6 +71,22 @@ impl<'a> Json<'a> {
         (reader.at == text.len()).then_some(value)
     }
 
+    /// The items of an array (none for anything else), read again from its text.
+    pub fn items(&self) -> Vec<Json<'a>> {
+        let mut items = Vec::new();
+        if let Json::Array(raw) = self {
+            let mut reader = Reader { text: raw, at: 1 };
+            while let Some(item) = reader.value(0) {
+                items.push(item);
+                reader.skip_space();
+                if reader.eat(b',').is_none() {
+                    break;
+                }
+            }
+        }
+        items
+    }
+
     /// The object, if this is one.
     pub fn as_object(&self) -> Option<&Object<'a>> {
         match self {
@@ -489,6 +505,17 @@ mod tests {
         }
         assert_eq!(Json::parse("443").as_ref().and_then(Json::as_text), Some("443"));
         assert_eq!(Json::parse("-1").as_ref().and_then(Json::as_text), None);
+    }
+
+    #[test]
+    fn an_arrays_items_are_read_in_order() {
+        let array = Json::parse(r#" [ {"a":1}, "x", [2], 3 ] "#).expect("array");
+        let items = array.items();
+        assert_eq!(items.len(), 4);
+        assert_eq!(items[0].as_object().and_then(|o| o.get("a")).and_then(Json::whole_number), Some(1));
+        assert_eq!(items[1].as_text(), Some("x"));
+        assert_eq!(Json::parse("[]").expect("empty").items(), []);
+        assert_eq!(Json::parse("{}").expect("object").items(), [], "not an array");
     }
 
     #[test]

@@ -320,6 +320,8 @@ pub struct ViewerTarget {
     query: Vec<(String, String)>,
     /// Parameters the library adds: the session key, the credentials, the agent's parameters.
     added: Vec<(&'static str, String)>,
+    /// The URL's origin.
+    origin: String,
     /// The URL is on the webserver's origin: only then does the agent's own data go with it.
     own_origin: bool,
 }
@@ -342,6 +344,7 @@ impl ViewerTarget {
             fragment: url.fragment().to_owned(),
             query,
             added: Vec::new(),
+            origin: url.origin().to_owned(),
             own_origin,
         };
         if let Some(credentials) = credentials {
@@ -375,6 +378,16 @@ impl ViewerTarget {
         }
         url.push_str(&self.fragment);
         url
+    }
+
+    /// The URL's own query parameter `name` (compared ignoring case), if it has one.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(given, _)| given.eq_ignore_ascii_case(name)).map(|(_, value)| value.as_str())
+    }
+
+    /// The URL's origin.
+    pub fn origin(&self) -> &str {
+        &self.origin
     }
 
     /// The POST form's `action`.

@@ -9,6 +9,8 @@ use crate::url::Webserver;
 pub const DEFAULT_POST_PARAMETERS: bool = true;
 /// `requestTimeout` until the page sets it: milliseconds one request may take before it is aborted.
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 10_000;
+/// `resume` until the page sets it: a reloaded console takes back the viewers it had opened.
+pub const DEFAULT_RESUME: bool = true;
 /// The longest `requestTimeout` accepted.
 pub const MAX_REQUEST_TIMEOUT_MS: u32 = 600_000;
 
@@ -21,6 +23,8 @@ pub struct Settings {
     pub post_parameters: bool,
     /// `requestTimeout`.
     pub request_timeout_ms: u32,
+    /// `resume`: after a reload, find the viewers this tab opened before it and take them back.
+    pub resume: bool,
 }
 
 impl Default for Settings {
@@ -29,6 +33,7 @@ impl Default for Settings {
             webserver: Webserver::GLANCE,
             post_parameters: DEFAULT_POST_PARAMETERS,
             request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
+            resume: DEFAULT_RESUME,
         }
     }
 }

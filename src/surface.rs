@@ -7,7 +7,7 @@
 
 use crate::error::AgentError;
 use crate::presence::Phase;
-use crate::settings::{DEFAULT_POST_PARAMETERS, DEFAULT_REQUEST_TIMEOUT_MS};
+use crate::settings::{DEFAULT_POST_PARAMETERS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RESUME};
 use crate::url::DEFAULT_WEBSERVER;
 
 /// What a call returns, and so what a call made before the module has loaded returns at once.
@@ -41,6 +41,8 @@ pub enum Initial {
     Flag(bool),
     /// A number.
     Number(f64),
+    /// An empty list.
+    Empty,
 }
 
 /// A property of `GLANCE.Agent`.
@@ -85,6 +87,8 @@ pub const PROPERTIES: &[Property] = &[
     Property { name: "requestTimeout", initial: Initial::Number(DEFAULT_REQUEST_TIMEOUT_MS as f64), writable: true },
     Property { name: "presenceState", initial: Initial::Text(Phase::Idle.as_str()), writable: false },
     Property { name: "visitorConnected", initial: Initial::Flag(false), writable: false },
+    Property { name: "resume", initial: Initial::Flag(DEFAULT_RESUME), writable: true },
+    Property { name: "sessions", initial: Initial::Empty, writable: false },
 ];
 
 /// The error of a module that cannot load: the loader raises it, with the cause's message appended.

@@ -61,6 +61,24 @@ pub enum Output<V> {
     OpenSocket { id: Id, url: String },
     /// Send a text frame on socket `id`.
     Send { id: Id, text: String },
+    /// Keep `Some(text)` in this tab's `sessionStorage` (under `agent::viewer::STORAGE_KEY`), or
+    /// remove it (`None`).
+    Store(Option<String>),
+    /// Find the window named `name` without opening one (`window.open("", name)`); answer at once
+    /// with `Agent::window_found(id, …)`.
+    FindWindow { id: Id, name: String },
+}
+
+/// What looking for a window by its name found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Found<V> {
+    /// Nothing (the browser refused).
+    Nothing,
+    /// A fresh blank window of this page's own origin: there was none of that name, and the browser
+    /// opened one.
+    Blank(V),
+    /// A window on another origin: the viewer, still open.
+    Window(V),
 }
 
 impl<V> Output<V> {
@@ -73,7 +91,8 @@ impl<V> Output<V> {
             | Output::HiddenFrame { id, .. }
             | Output::Locate { id }
             | Output::OpenSocket { id, .. }
-            | Output::Send { id, .. } => Some(*id),
+            | Output::Send { id, .. }
+            | Output::FindWindow { id, .. } => Some(*id),
             _ => None,
         }
     }
@@ -335,4 +354,8 @@ pub enum Input<V> {
     SocketFrame(Id, String),
     /// Socket `Id` closed with this code.
     SocketClosed(Id, u16),
+    /// The page has loaded (its own scripts have run): what this tab kept in `sessionStorage`.
+    Restore(Option<String>),
+    /// What `FindWindow` `Id` found.
+    WindowFound(Id, Found<V>),
 }

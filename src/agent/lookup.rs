@@ -177,7 +177,7 @@ impl<V: Clone + PartialEq> Agent<V> {
             Ok(Some((result, credentials))) => {
                 self.fire(LOOKUP_FOUND, Data::Found(result.clone()));
                 match join {
-                    Some(join) => self.open_found(call, join, result.agentjoinurl, credentials),
+                    Some(join) => self.open_found(call, join, *result, credentials),
                     None => self.settle(call, Ok(Value::Found(result))),
                 }
                 return;

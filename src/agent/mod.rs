@@ -29,7 +29,7 @@ mod viewer;
 use std::borrow::Cow;
 
 pub use io::*;
-pub use viewer::ViewerOptions;
+pub use viewer::{SessionView, ViewerOptions, STORAGE_KEY};
 
 use crate::credentials::Credentials;
 use crate::error::AgentError;
@@ -168,6 +168,8 @@ impl<V: Clone + PartialEq> Agent<V> {
             Input::SocketOpened(id) => self.socket_opened(id),
             Input::SocketFrame(id, text) => self.socket_frame(id, &text),
             Input::SocketClosed(id, code) => self.socket_closed(id, code),
+            Input::Restore(stored) => self.restore(stored.as_deref()),
+            Input::WindowFound(id, found) => self.window_found(id, found),
         }
     }
 

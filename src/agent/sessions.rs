@@ -123,6 +123,9 @@ impl<V: Clone + PartialEq> Agent<V> {
                 Reply::Answered { status, .. } => Ok(Value::Bool((200..300).contains(status))),
                 _ => Err(AgentError::ServiceUnavailable(reply.unreachable().unwrap_or_default().to_owned())),
             };
+            if let (Ok(Value::Bool(true)), Kind::Leave { key, .. }) = (&left, &task.kind) {
+                self.forget_session(key);
+            }
             self.end_session_task(task, left);
             return true;
         }

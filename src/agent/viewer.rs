@@ -15,11 +15,15 @@ use crate::diagnose::policy_severs_popups;
 use crate::error::AgentError;
 use crate::events::{
     is_viewer_event_name, IFRAME_BLOCKED, POPUP_BLOCKED, SESSION_ENDED, VIEWER_CLOSED, VIEWER_DETACHED, VIEWER_OPENED,
+    VIEWER_RESUMED,
 };
-use crate::protocol::{session_viewer_url, Reply, ViewerTarget, DEFAULT_WINDOW_FEATURES, DEFAULT_WINDOW_NAME};
+use crate::json::{Json, Writer};
+use crate::protocol::{
+    session_viewer_url, LookupResult, Reply, ViewerTarget, DEFAULT_WINDOW_FEATURES, DEFAULT_WINDOW_NAME,
+};
 use crate::url::{HttpUrl, UrlParts};
 
-use super::io::{How, Load, Place};
+use super::io::{Found, How, Load, Place};
 
 /// How often open viewers are checked for having been closed by the agent.
 pub const WATCH_INTERVAL_MS: u32 = 500;
@@ -27,6 +31,11 @@ pub const WATCH_INTERVAL_MS: u32 = 500;
 pub const OPENER_SEVERED: &str = "opener_severed";
 /// Names the library gives iframes it loads a viewer into by POST, with a number.
 pub const FRAME_NAME: &str = "glance-viewer-";
+/// Names the library gives popup viewers that have none of their own, with a random number: a
+/// viewer is found again by its name after a reload.
+pub const WINDOW_NAME: &str = "glance-agent-viewer-";
+/// Where this tab keeps its viewers between reloads (`sessionStorage`).
+pub const STORAGE_KEY: &str = "glance-agent.viewers";
 /// The response header that says whether this page's windows on another origin are cut off from it.
 const OPENER_POLICY_HEADER: &str = "Cross-Origin-Opener-Policy";
 
@@ -77,6 +86,8 @@ pub(super) enum Waiting<V> {
 pub(super) struct Join<V> {
     /// The session key (empty for `openAgentJoinURL`): kept with the viewer so that it can be reused.
     pub(super) key: String,
+    /// The session's `ssnid`, once a lookup has found it.
+    pub(super) ssnid: String,
     pub(super) options: ViewerOptions<V>,
     pub(super) waiting: Waiting<V>,
 }
@@ -89,6 +100,8 @@ pub(super) struct Opening<V> {
     join: Join<V>,
     url: String,
     credentials: Option<Credentials>,
+    /// The viewer URL's origin, once parsed.
+    origin: String,
     step: Step,
 }
 
@@ -111,8 +124,49 @@ struct Viewer<V> {
     frame: Option<V>,
     /// The session key; cleared when its session ends.
     key: String,
+    ssnid: String,
+    /// A popup's window name and the origin it loaded, kept to find it again after a reload; `None`
+    /// once there is nothing to find it again for (an iframe, a session ended or left).
+    kept: Option<(String, String)>,
+    /// Taken back after a reload.
+    resumed: bool,
     /// It read as closed before this page's opener policy was known.
     reads_closed: bool,
+}
+
+/// A session this page is in, as `GLANCE.Agent.sessions` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionView {
+    /// The session key.
+    pub ssnkey: String,
+    /// The session's `ssnid`, when known.
+    pub ssnid: String,
+    /// Whether its viewer is a popup (else an iframe).
+    pub popup: bool,
+    /// Whether its viewer was taken back after a reload.
+    pub resumed: bool,
+}
+
+impl serde::Serialize for SessionView {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("ssnkey", &self.ssnkey)?;
+        map.serialize_entry("ssnid", &self.ssnid)?;
+        map.serialize_entry("viewer", if self.popup { "popup" } else { "iframe" })?;
+        map.serialize_entry("resumed", &self.resumed)?;
+        map.end()
+    }
+}
+
+/// A viewer this tab kept before a reload, being looked for.
+#[derive(Debug)]
+struct Kept {
+    id: Id,
+    name: String,
+    key: String,
+    ssnid: String,
+    origin: String,
 }
 
 /// Whether windows this page opens on another origin are cut off from it.
@@ -130,11 +184,25 @@ pub(super) struct Viewers<V> {
     list: Vec<Viewer<V>>,
     watch: Option<Id>,
     policy: Policy,
+    /// Kept viewers being looked for after a reload.
+    finding: Vec<Kept>,
+    /// What this tab keeps now, as last written.
+    stored: Option<String>,
+    /// The page has loaded and what the tab kept before has been read: until then nothing is written
+    /// over it.
+    restored: bool,
 }
 
 impl<V> Default for Viewers<V> {
     fn default() -> Self {
-        Viewers { list: Vec::new(), watch: None, policy: Policy::Unknown }
+        Viewers {
+            list: Vec::new(),
+            watch: None,
+            policy: Policy::Unknown,
+            finding: Vec::new(),
+            stored: None,
+            restored: false,
+        }
     }
 }
 
@@ -173,7 +241,7 @@ impl<V: Clone + PartialEq> Agent<V> {
         let url = session_viewer_url(&self.settings.webserver, &key);
         match self.held_now() {
             super::signin::Held::Ready(credentials) => {
-                let join = Join { key, options, waiting: Waiting::None };
+                let join = self.join_of(key, options, Waiting::None);
                 self.open(call, join, url, credentials);
             }
             super::signin::Held::Expired => self.settle(call, Err(AgentError::LoginKeyExpired)),
@@ -182,7 +250,8 @@ impl<V: Clone + PartialEq> Agent<V> {
                 // into it once the key is here.
                 let join = self.join_with_waiting_window(key, options);
                 let id = self.next_id();
-                self.opens.push(Opening { id, call, join, url, credentials: None, step: Step::Key });
+                let origin = String::new();
+                self.opens.push(Opening { id, call, join, url, credentials: None, origin, step: Step::Key });
                 if let Some(key) = self.need_key(id) {
                     self.open_key(id, &key);
                 }
@@ -194,7 +263,7 @@ impl<V: Clone + PartialEq> Agent<V> {
     /// webserver's origin, and only an unexpired key.
     pub fn open_join_url(&mut self, call: Id, url: String, options: ViewerOptions<V>) {
         let credentials = self.held_key();
-        let join = Join { key: String::new(), options, waiting: Waiting::None };
+        let join = self.join_of(String::new(), options, Waiting::None);
         self.open(call, join, url, credentials);
     }
 
@@ -208,19 +277,27 @@ impl<V: Clone + PartialEq> Agent<V> {
         Some(window)
     }
 
+    /// What a viewer call opens. A popup the page gave no name gets one of its own, by which it is
+    /// found again after a reload.
+    fn join_of(&mut self, key: String, mut options: ViewerOptions<V>, waiting: Waiting<V>) -> Join<V> {
+        if options.frame.is_none() && options.window_name == DEFAULT_WINDOW_NAME {
+            let number = (self.random() * 9_007_199_254_740_991.0) as u64;
+            options.window_name = [WINDOW_NAME, &crate::text::decimal(number)].concat();
+        }
+        Join { key, ssnid: String::new(), options, waiting }
+    }
+
     /// A join whose window opens now (none for an iframe viewer).
     pub(super) fn join_with_waiting_window(&mut self, key: String, options: ViewerOptions<V>) -> Join<V> {
-        let waiting = match options.frame {
-            Some(_) => Waiting::None,
-            None => {
-                let id = self.next_id();
-                let label = ["Waiting for the customer to start session ", &key, "…"].concat();
-                let (name, features) = (options.window_name.clone(), options.window_features.clone());
-                self.emit(Output::OpenWindow { id, name, features, label });
-                Waiting::Opening(id)
-            }
-        };
-        Join { key, options, waiting }
+        let mut join = self.join_of(key, options, Waiting::None);
+        if join.options.frame.is_none() {
+            let id = self.next_id();
+            let label = ["Waiting for the customer to start session ", &join.key, "…"].concat();
+            let (name, features) = (join.options.window_name.clone(), join.options.window_features.clone());
+            self.emit(Output::OpenWindow { id, name, features, label });
+            join.waiting = Waiting::Opening(id);
+        }
+        join
     }
 
     /// Window `id` opened (a join's waiting window), or the browser refused it.
@@ -256,15 +333,17 @@ impl<V: Clone + PartialEq> Agent<V> {
     }
 
     /// A lookup found the session of `join`: its viewer opens with the credentials that found it.
-    pub(super) fn open_found(&mut self, call: Id, join: Join<V>, url: String, credentials: Credentials) {
-        self.open(call, join, url, Some(credentials));
+    pub(super) fn open_found(&mut self, call: Id, mut join: Join<V>, result: LookupResult, credentials: Credentials) {
+        join.ssnid = result.ssnid;
+        self.open(call, join, result.agentjoinurl, Some(credentials));
     }
 
     /// Opens the viewer at `url`: first the browser parses it.
     fn open(&mut self, call: Id, join: Join<V>, url: String, credentials: Option<Credentials>) {
         let id = self.next_id();
         self.emit(Output::ParseUrl { id, text: url.clone() });
-        self.opens.push(Opening { id, call, join, url, credentials, step: Step::Parse });
+        let origin = String::new();
+        self.opens.push(Opening { id, call, join, url, credentials, origin, step: Step::Parse });
     }
 
     fn take_open(&mut self, matches: impl Fn(&Opening<V>) -> bool) -> Option<Opening<V>> {
@@ -305,6 +384,15 @@ impl<V: Clone + PartialEq> Agent<V> {
             Err(error) => return self.fail_open(opening, error),
         };
         target.add_params(opening.join.options.params.iter().cloned());
+        // A viewer URL names its session: kept with the viewer (`openAgentJoinURL` has no key).
+        let join = &mut opening.join;
+        if join.key.is_empty() {
+            join.key = target.param("SessionKey").unwrap_or_default().to_owned();
+        }
+        if join.ssnid.is_empty() {
+            join.ssnid = target.param("ssnid").unwrap_or_default().to_owned();
+        }
+        opening.origin = target.origin().to_owned();
         let how = if self.settings.post_parameters {
             How::Post { action: target.post_action().to_owned(), fields: target.post_fields() }
         } else {
@@ -340,20 +428,139 @@ impl<V: Clone + PartialEq> Agent<V> {
             self.fire_agent(event, AgentData::default());
             return self.fail_open(opening, error);
         };
-        let Opening { call, join, .. } = opening;
+        let Opening { call, join, origin, .. } = opening;
         // The same window opened again (a named window reused) stays one viewer.
         self.viewers.list.retain(|viewer| viewer.window != window);
-        let frame = join.options.frame;
-        if frame.is_none() {
+        let Join { key, ssnid, options, .. } = join;
+        let kept = options.frame.is_none().then_some((options.window_name, origin));
+        let viewer = Viewer {
+            id,
+            window: window.clone(),
+            frame: options.frame,
+            key,
+            ssnid,
+            kept,
+            resumed: false,
+            reads_closed: false,
+        };
+        self.add_viewer(viewer);
+        self.fire_agent(VIEWER_OPENED, AgentData { close: Some(id), ..AgentData::default() });
+        self.settle(call, Ok(Value::Page(window)));
+    }
+
+    /// A viewer to watch until it closes (and, a popup, to keep for a reload).
+    fn add_viewer(&mut self, viewer: Viewer<V>) {
+        if viewer.frame.is_none() {
             self.learn_opener_policy();
         }
-        self.viewers.list.push(Viewer { id, window: window.clone(), frame, key: join.key, reads_closed: false });
+        self.viewers.list.push(viewer);
         if self.viewers.watch.is_none() {
             self.viewers.watch = Some(self.timer(WATCH_INTERVAL_MS));
         }
         self.update_listening();
-        self.fire_agent(VIEWER_OPENED, AgentData { close: Some(id), ..AgentData::default() });
-        self.settle(call, Ok(Value::Page(window)));
+        self.keep_viewers();
+    }
+
+    /// The sessions this page is in (`GLANCE.Agent.sessions`).
+    pub fn sessions(&self) -> Vec<SessionView> {
+        let mut sessions: Vec<SessionView> = Vec::new();
+        for viewer in self.viewers.list.iter().filter(|viewer| !viewer.key.is_empty()) {
+            if !sessions.iter().any(|session| session.ssnkey == viewer.key) {
+                let (ssnkey, ssnid) = (viewer.key.clone(), viewer.ssnid.clone());
+                sessions.push(SessionView { ssnkey, ssnid, popup: viewer.frame.is_none(), resumed: viewer.resumed });
+            }
+        }
+        sessions
+    }
+
+    /// Writes what this tab keeps to find its viewers again (when it changed): for each popup viewer
+    /// of a session, its window's name, the session's key and `ssnid`, the origin it loaded. Never a
+    /// credential: no login key, no token, no URL.
+    pub(super) fn keep_viewers(&mut self) {
+        if !self.viewers.restored {
+            return;
+        }
+        let mut entries = String::new();
+        for viewer in &self.viewers.list {
+            let Some((name, origin)) = &viewer.kept else { continue };
+            let entry = Writer::new()
+                .text("name", name)
+                .text("ssnkey", &viewer.key)
+                .text("ssnid", &viewer.ssnid)
+                .text("origin", origin)
+                .finish();
+            entries.push(if entries.is_empty() { '[' } else { ',' });
+            entries.push_str(&entry);
+        }
+        let stored = (!entries.is_empty()).then(|| entries + "]");
+        if stored != self.viewers.stored {
+            self.viewers.stored.clone_from(&stored);
+            self.emit(Output::Store(stored));
+        }
+    }
+
+    /// The agent leaves session `key` (`leaveSession`): its viewer is no longer one to take back.
+    pub(super) fn forget_session(&mut self, key: &str) {
+        for viewer in self.viewers.list.iter_mut().filter(|viewer| viewer.key == key) {
+            viewer.kept = None;
+        }
+        self.keep_viewers();
+    }
+
+    /// The page has loaded: the viewers this tab kept before a reload are looked for by name, unless
+    /// the page set `resume = false`. Only those that loaded the webserver's origin are. What the tab
+    /// keeps is written from then on (viewers opened before are kept too).
+    pub fn restore(&mut self, stored: Option<&str>) {
+        if std::mem::replace(&mut self.viewers.restored, true) {
+            return;
+        }
+        self.viewers.stored = stored.map(str::to_owned);
+        let json = stored.and_then(Json::parse);
+        let origin = self.settings.webserver.origin().to_owned();
+        for item in json.as_ref().map(Json::items).unwrap_or_default() {
+            let Some(entry) = item.as_object() else { continue };
+            let field = |name| entry.text(name).map(str::to_owned).unwrap_or_default();
+            let kept = Kept {
+                id: 0,
+                name: field("name"),
+                key: field("ssnkey"),
+                ssnid: field("ssnid"),
+                origin: field("origin"),
+            };
+            if self.settings.resume && !kept.name.is_empty() && kept.origin == origin {
+                let id = self.next_id();
+                self.emit(Output::FindWindow { id, name: kept.name.clone() });
+                self.viewers.finding.push(Kept { id, ..kept });
+            }
+        }
+        self.keep_viewers();
+    }
+
+    /// What looking for kept viewer `id` found: the viewer, taken back; a fresh window (there was
+    /// none of that name), closed at once; or nothing. Either way the tab keeps only what it has.
+    pub fn window_found(&mut self, id: Id, found: Found<V>) {
+        let Some(kept) = super::take_where(&mut self.viewers.finding, &|kept| kept.id == id) else { return };
+        match found {
+            Found::Window(window) if !self.viewers.list.iter().any(|viewer| viewer.window == window) => {
+                let Kept { name, key, ssnid, origin, .. } = kept;
+                let ssnkey = Some(key.clone());
+                let viewer = Viewer {
+                    id,
+                    window,
+                    frame: None,
+                    key,
+                    ssnid,
+                    kept: Some((name, origin)),
+                    resumed: true,
+                    reads_closed: false,
+                };
+                self.add_viewer(viewer);
+                self.fire_agent(VIEWER_RESUMED, AgentData { ssnkey, close: Some(id), ..AgentData::default() });
+            }
+            Found::Blank(window) => self.emit(Output::Close(window)),
+            _ => {}
+        }
+        self.keep_viewers();
     }
 
     fn fail_open(&mut self, opening: Opening<V>, error: AgentError) {
@@ -430,6 +637,7 @@ impl<V: Clone + PartialEq> Agent<V> {
             self.release_all([watch]);
         }
         self.update_listening();
+        self.keep_viewers();
         match ending {
             Ending::Closed { close_it } => {
                 if close_it {
@@ -459,9 +667,11 @@ impl<V: Clone + PartialEq> Agent<V> {
         let Some(viewer) = self.viewers.list.iter_mut().find(|viewer| viewer.window == message.source) else {
             return;
         };
-        // A viewer whose session ended is not the one to focus for that key again.
+        // A viewer whose session ended is not the one to focus for that key again, nor to take back.
         if message.name == SESSION_ENDED {
             viewer.key.clear();
+            viewer.kept = None;
+            self.keep_viewers();
         }
         self.fire(message.name, Data::Relayed(message.data));
     }

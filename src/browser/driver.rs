@@ -20,7 +20,7 @@ use super::js::{self, to_error};
 use super::net;
 use super::page::{self, HiddenFrame};
 use super::signal::{self, Listener};
-use crate::agent::{Agent, Call as Started, Data, Id, Input, Output, PresenceData, Value};
+use crate::agent::{Agent, Call as Started, Data, Found, Id, Input, Output, PresenceData, Value, STORAGE_KEY};
 use crate::error::AgentError;
 use crate::events::AGENT_SERVICE;
 use crate::presence::{MAX_FRAME_CHARS, PRESENCE_SERVICE};
@@ -95,6 +95,10 @@ pub struct Driver {
     held: Vec<(Id, Held)>,
     /// The window's `message` listener, while the agent wants it.
     messages: Option<Listener>,
+    /// The first `GlanceAgent` was made: the restore is scheduled.
+    started: bool,
+    /// The window's `load` listener, until the page has loaded.
+    loaded: Option<Listener>,
     /// Events fired while one is being delivered wait here, in order.
     pub queued: Vec<(String, JsValue)>,
     pub dispatching: bool,
@@ -125,6 +129,8 @@ impl Driver {
             calls: Vec::new(),
             held: Vec::new(),
             messages: None,
+            started: false,
+            loaded: None,
             queued: Vec::new(),
             dispatching: false,
         }
@@ -258,6 +264,18 @@ fn perform(output: Output<JsValue>) {
             Some(socket) => hold(id, Held::Socket(socket)),
             None => input(Input::SocketClosed(id, 1006)),
         },
+        Output::Store(value) => store(value.as_deref()),
+        Output::FindWindow { id, name } => {
+            let found = match page::open_window("", &name, "") {
+                None => Found::Nothing,
+                // A fresh window of this page's origin can be read; the viewer, on another, cannot.
+                Some(window) if js::get(&window, "document").is_ok_and(|document| document.is_object()) => {
+                    Found::Blank(window)
+                }
+                Some(window) => Found::Window(window),
+            };
+            input(Input::WindowFound(id, found));
+        }
         Output::Send { id, text } => {
             let socket = with(|driver| {
                 driver.held.iter().find_map(|(held, value)| match value {
@@ -277,6 +295,40 @@ fn timer_fired(id: Id) {
     let fired = take(id);
     input(Input::TimerFired(id));
     drop(fired);
+}
+
+/// This tab's `sessionStorage` (none where storage is refused: a sandboxed frame, say).
+fn session_storage() -> Option<JsValue> {
+    js::get(&js::global(), "sessionStorage").ok().filter(JsValue::is_object)
+}
+
+/// Keeps `value` under the agent's key in this tab's `sessionStorage`, or removes it.
+fn store(value: Option<&str>) {
+    let Some(storage) = session_storage() else { return };
+    let _ = match value {
+        Some(value) => js::call(&storage, "setItem", &[&STORAGE_KEY.into(), &value.into()]),
+        None => js::call(&storage, "removeItem", &[&STORAGE_KEY.into()]),
+    };
+}
+
+/// Made by the first `GlanceAgent`: once the page has loaded (its `load` listeners included), the
+/// agent is told what this tab kept, to take back the viewers it opened before a reload.
+pub fn start() {
+    let first = with(|driver| !std::mem::replace(&mut driver.started, true)).unwrap_or(false);
+    if !first {
+        return;
+    }
+    let document = js::get(&js::global(), "document").unwrap_or(JsValue::UNDEFINED);
+    if js::text(&document, "readyState").as_deref() == Some("complete") {
+        after_load();
+    } else if let Some(listener) = signal::window_listener("load", callback(Kind::Loaded, 0)) {
+        with(|driver| driver.loaded = Some(listener));
+    }
+}
+
+/// The page has loaded: the restore comes after the `load` listeners that follow this one.
+fn after_load() {
+    let _ = js::call(&js::global(), "setTimeout", &[&callback(Kind::Restore, 0).into(), &0.into()]);
 }
 
 /// Tells the agent which of `windows` read as closed (a window that cannot say counts as closed).
@@ -333,9 +385,13 @@ pub enum Kind {
     Ignore,
     /// A timer of 0 ms came due.
     Soon,
+    /// The page's `load` event.
+    Loaded,
+    /// Time to take back the viewers this tab opened before a reload.
+    Restore,
 }
 
-const KINDS: [Kind; 14] = [
+const KINDS: [Kind; 16] = [
     Kind::Abort,
     Kind::CancelLookup,
     Kind::CloseViewer,
@@ -350,6 +406,8 @@ const KINDS: [Kind; 14] = [
     Kind::Message,
     Kind::Ignore,
     Kind::Soon,
+    Kind::Loaded,
+    Kind::Restore,
 ];
 
 /// The module's one callback, made once and kept for the module's life: every JavaScript function
@@ -417,6 +475,16 @@ fn called_back(kind: u32, id: Id, argument: JsValue) {
             if !take(id).is_empty() {
                 input(Input::TimerFired(id));
             }
+        }
+        Kind::Loaded => {
+            let listener = with(|driver| driver.loaded.take()).flatten();
+            drop(listener);
+            after_load();
+        }
+        Kind::Restore => {
+            let stored = session_storage()
+                .and_then(|storage| js::call(&storage, "getItem", &[&STORAGE_KEY.into()]).ok()?.as_string());
+            input(Input::Restore(stored));
         }
     }
 }

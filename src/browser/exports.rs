@@ -46,9 +46,11 @@ impl Default for Agent {
 
 #[wasm_bindgen(js_class = GlanceAgent)]
 impl Agent {
-    /// The agent; every instance shares the one state.
+    /// The agent; every instance shares the one state. The first also starts looking, once the page
+    /// has loaded, for the viewers this tab opened before a reload.
     #[wasm_bindgen(constructor)]
     pub fn new() -> Agent {
+        driver::start();
         Agent
     }
 
@@ -245,6 +247,30 @@ impl Agent {
             let options = Options::new(options, "options must be {signal}")?;
             Ok(call(call_signal(&options)?, Call::Once { name }))
         })())
+    }
+
+    /// `resume` (default true): after a reload, take back the viewers this tab opened before it.
+    /// Only what is set before the module is ready counts.
+    #[wasm_bindgen(getter)]
+    #[inline(never)]
+    pub fn resume(&self) -> bool {
+        read(|agent| agent.settings.resume)
+    }
+
+    /// Sets `resume`: any value, read as true or false.
+    #[wasm_bindgen(setter)]
+    #[inline(never)]
+    pub fn set_resume(&self, value: JsValue) {
+        let resume = value.is_truthy();
+        with(|driver| driver.agent.settings.resume = resume);
+    }
+
+    /// `sessions`: the sessions this page is in, each `{ssnkey, ssnid, viewer: "popup" | "iframe",
+    /// resumed}`.
+    #[wasm_bindgen(getter)]
+    #[inline(never)]
+    pub fn sessions(&self) -> JsValue {
+        js::to_js(&read(|agent| agent.sessions()))
     }
 
     /// `presenceState`: `"idle"`, `"connecting"`, `"connected"` or `"reconnecting"`.

@@ -5,6 +5,7 @@
 mod diagnose;
 mod lookup;
 mod presence;
+mod resume;
 mod sessions;
 mod signin;
 mod sim;

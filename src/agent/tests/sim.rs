@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::agent::{Agent, Call, Data, Event, How, Id, Input, Load, Output, Place, Request, Value};
+use crate::agent::{Agent, Call, Data, Event, Found, How, Id, Input, Load, Output, Place, Request, Value};
 use crate::credentials::{CredentialsInput, PartnerIdInput};
 use crate::error::AgentError;
 use crate::protocol::Reply;
@@ -98,6 +98,10 @@ pub struct Sim {
     pub popups_blocked: bool,
     /// Windows opened, and whether each is closed.
     pub windows: Vec<(V, bool)>,
+    /// The name of each window, by its value.
+    pub names: Vec<(V, String)>,
+    /// This tab's `sessionStorage` entry.
+    pub storage: Option<String>,
     /// Frames sent on sockets: (socket, text).
     pub sent: Vec<(Id, String)>,
     /// Sockets open (asked for and not released).
@@ -120,12 +124,12 @@ impl Sim {
         sim
     }
 
-    /// An agent that is not signed in.
+    /// An agent that is not signed in, on a page that has loaded.
     pub fn anonymous() -> Sim {
         let mut agent = Agent::new(7);
         let url = crate::url::HttpUrl::from_parts(parts(WEBSERVER).expect("URL"));
         agent.settings.webserver = crate::url::Webserver::from_url(url).expect("webserver");
-        Sim {
+        let mut sim = Sim {
             agent,
             now: START_MS,
             log: Vec::new(),
@@ -135,13 +139,17 @@ impl Sim {
             settled: Vec::new(),
             popups_blocked: false,
             windows: Vec::new(),
+            names: Vec::new(),
+            storage: None,
             sent: Vec::new(),
             sockets: BTreeMap::new(),
             asks: Vec::new(),
             frames: BTreeMap::new(),
             listening: false,
             soon_fires: true,
-        }
+        };
+        sim.input(Input::Restore(None));
+        sim
     }
 
     /// Gives the agent `input` and performs what it asks, as a browser would.
@@ -185,8 +193,8 @@ impl Sim {
             Output::Fire(event) => self.events.push(event),
             Output::AskProvider { id, .. } => self.asks.push(id),
             Output::ParseUrl { id, text } => self.input(Input::UrlParsed(id, parts(&text))),
-            Output::OpenWindow { id, .. } => {
-                let window = self.open_window();
+            Output::OpenWindow { id, name, .. } => {
+                let window = self.open_window(&name);
                 self.input(Input::WindowOpened(id, window));
             }
             Output::LoadViewer { id, load } => {
@@ -222,15 +230,32 @@ impl Sim {
                 self.sockets.insert(id, url);
             }
             Output::Send { id, text } => self.sent.push((id, text)),
+            Output::Store(value) => self.storage = value,
+            Output::FindWindow { id, name } => {
+                let open = self.names.iter().find(|(window, named)| *named == name && !self.is_closed(window));
+                let found = match open {
+                    Some((window, _)) => Found::Window(window.clone()),
+                    None => match self.open_window(&name) {
+                        Some(window) => Found::Blank(window),
+                        None => Found::Nothing,
+                    },
+                };
+                self.input(Input::WindowFound(id, found));
+            }
         }
     }
 
-    fn open_window(&mut self) -> Option<V> {
+    fn is_closed(&self, window: &str) -> bool {
+        self.windows.iter().any(|(open, closed)| open == window && *closed)
+    }
+
+    fn open_window(&mut self, name: &str) -> Option<V> {
         if self.popups_blocked {
             return None;
         }
         let window = ["window:", &(self.windows.len() + 1).to_string()].concat();
         self.windows.push((window.clone(), false));
+        self.names.push((window.clone(), name.to_owned()));
         Some(window)
     }
 
@@ -238,8 +263,31 @@ impl Sim {
         match &load.into {
             Place::Frame { frame, .. } => Some([frame, ":content"].concat()),
             Place::Window { waiting: Some(window), .. } => Some(window.clone()),
-            Place::Window { waiting: None, .. } => self.open_window(),
+            Place::Window { waiting: None, name, .. } => self.open_window(name),
         }
+    }
+
+    /// The console reloads: a new agent in the same tab, with the same windows and `sessionStorage`,
+    /// told once the page has loaded.
+    pub fn reload(&mut self) {
+        self.reload_with(|_| {});
+    }
+
+    /// [`Sim::reload`], with `before` run on the new agent before the page has loaded (the page's own
+    /// settings).
+    pub fn reload_with(&mut self, before: impl FnOnce(&mut Agent<V>)) {
+        let mut agent = Agent::new(11);
+        agent.settings.webserver = self.agent.settings.webserver.clone();
+        before(&mut agent);
+        self.agent = agent;
+        self.requests.clear();
+        self.timers.clear();
+        self.sockets.clear();
+        self.frames.clear();
+        self.asks.clear();
+        self.listening = false;
+        let stored = self.storage.clone();
+        self.input(Input::Restore(stored));
     }
 
     // ---- looking at what happened ----
