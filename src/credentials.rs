@@ -208,10 +208,10 @@ pub fn sso_credentials(login_key: &str) -> Result<Credentials, AgentError> {
         login_key.rsplit_once('~').ok_or(AgentError::InvalidCredentials("the sign-in page sent no login key"))?;
     let mut partner_id = PartnerIdInput::Invalid;
     let mut partner_user_id = None;
-    for (name, value) in form_urlencoded::parse(fields.as_bytes()) {
+    for (name, value) in crate::form::decode(fields) {
         match &*name {
-            "partnerid" => partner_id = PartnerIdInput::Text(value.into_owned()),
-            "partneruserid" => partner_user_id = Some(value.into_owned()),
+            "partnerid" => partner_id = PartnerIdInput::Text(value),
+            "partneruserid" => partner_user_id = Some(value),
             _ => {}
         }
     }

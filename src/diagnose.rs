@@ -1,8 +1,6 @@
 //! What `diagnose()` concludes from its probes: a report a console can show the agent before the
 //! customer is on the line. The probes touch the page (`browser::diagnose`); the judgement is here.
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
-
 use crate::text::{decimal, signed_decimal};
 
 /// One check: `ok` is `None` (JavaScript `null`) when it could not be made here.
@@ -45,9 +43,11 @@ impl Report {
     }
 }
 
-// As maps (see `crate::protocol::serialize_fields`), in the order a page reads them.
-impl Serialize for Check {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+// As maps, in the order a page reads them: a serializer that makes plain objects of maps (the
+// browser layer's) needs no table of field names.
+impl serde::Serialize for Check {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(Some(2))?;
         map.serialize_entry("ok", &self.ok)?;
         map.serialize_entry("detail", &self.detail)?;
@@ -55,8 +55,9 @@ impl Serialize for Check {
     }
 }
 
-impl Serialize for Report {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+impl serde::Serialize for Report {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
         let checks = [
             ("webserver", &self.webserver),
             ("credentials", &self.credentials),

@@ -388,6 +388,11 @@ impl Writer {
         self
     }
 
+    /// A `true`, `false` or (`None`) `null` member.
+    pub fn flag(self, name: &str, value: Option<bool>) -> Writer {
+        self.raw(name, value.map_or("null", |value| if value { "true" } else { "false" }))
+    }
+
     /// A member whose value is already JSON (a number's digits, a nested object).
     pub fn raw(mut self, name: &str, json: &str) -> Writer {
         self.key(name).push_str(json);
@@ -399,6 +404,19 @@ impl Writer {
         self.out.push('}');
         self.out
     }
+}
+
+/// `[…]`: an array of values already JSON.
+pub fn array(items: impl IntoIterator<Item = String>) -> String {
+    let mut out = String::from("[");
+    for item in items {
+        if out.len() > 1 {
+            out.push(',');
+        }
+        out.push_str(&item);
+    }
+    out.push(']');
+    out
 }
 
 /// The members of a JSON object's text, as written, without `name` members: for copying a page's

@@ -34,6 +34,7 @@ pub mod credentials;
 pub mod diagnose;
 pub mod error;
 pub mod events;
+pub mod form;
 pub mod json;
 pub mod presence;
 pub mod protocol;

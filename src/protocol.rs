@@ -1,7 +1,7 @@
 //! What goes over the wire to the Glance web server (PROTOCOL.md sections 2, 3 and 5): the form
 //! requests, how their answers are read, and the viewer's URL (GET) or form (POST).
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use crate::json::Writer;
 
 use crate::credentials::{safe_integer, Credentials, SsoHint};
 use crate::error::{shorten_reason, AgentError};
@@ -54,9 +54,8 @@ impl FormRequest {
     /// The request to the service's `path` about `key` with `credentials` (for `AgentInSession` an empty
     /// key asks about every session).
     pub fn new(path: &str, webserver: &Webserver, credentials: &Credentials, key: &str) -> FormRequest {
-        let mut body = form_urlencoded::Serializer::new(String::new());
-        body.extend_pairs(credentials.fields()).append_pair("ssnkey", key);
-        FormRequest { url: webserver.join(path), body: body.finish() }
+        let body = crate::form::encode(credentials.fields().into_iter().chain([("ssnkey", key)]));
+        FormRequest { url: webserver.join(path), body }
     }
 }
 
@@ -161,38 +160,28 @@ pub struct LookupResult {
     pub service: &'static str,
 }
 
-/// Serializes `fields` as a map: a serializer that makes plain objects of maps (the browser layer's)
-/// then needs no table of struct field names, which would cost the download a hash map.
-pub fn serialize_fields<S: Serializer, V: Serialize + ?Sized>(
-    serializer: S,
-    fields: &[(&str, &V)],
-) -> Result<S::Ok, S::Error> {
-    let mut map = serializer.serialize_map(Some(fields.len()))?;
-    for (name, value) in fields {
-        map.serialize_entry(name, value)?;
-    }
-    map.end()
+/// A JSON object of string members.
+fn json_object(fields: &[(&str, &str)]) -> String {
+    fields.iter().fold(Writer::new(), |object, (name, value)| object.text(name, value)).finish()
 }
 
-impl Serialize for LookupResult {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serialize_fields(
-            serializer,
-            &[
-                ("id", self.id.as_str()),
-                ("ssnid", &self.ssnid),
-                ("serverip", &self.serverip),
-                ("servername", &self.servername),
-                ("personid", &self.personid),
-                ("groupid", &self.groupid),
-                ("passcode", &self.passcode),
-                ("agentjoinurl", &self.agentjoinurl),
-                ("clientjoinurl", &self.clientjoinurl),
-                ("calltype", &self.calltype),
-                ("visitorversion", &self.visitorversion),
-                ("service", self.service),
-            ],
-        )
+impl LookupResult {
+    /// The object a page is given, as JSON.
+    pub fn json(&self) -> String {
+        json_object(&[
+            ("id", self.id.as_str()),
+            ("ssnid", &self.ssnid),
+            ("serverip", &self.serverip),
+            ("servername", &self.servername),
+            ("personid", &self.personid),
+            ("groupid", &self.groupid),
+            ("passcode", &self.passcode),
+            ("agentjoinurl", &self.agentjoinurl),
+            ("clientjoinurl", &self.clientjoinurl),
+            ("calltype", &self.calltype),
+            ("visitorversion", &self.visitorversion),
+            ("service", self.service),
+        ])
     }
 }
 
@@ -253,18 +242,16 @@ pub struct AgentSession {
     pub servername: String,
 }
 
-impl Serialize for AgentSession {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serialize_fields(
-            serializer,
-            &[
-                ("id", self.id.as_str()),
-                ("passcode", &self.passcode),
-                ("num", &self.num),
-                ("disambiguateId", &self.disambiguateId),
-                ("servername", &self.servername),
-            ],
-        )
+impl AgentSession {
+    /// The object a page is given, as JSON.
+    pub fn json(&self) -> String {
+        json_object(&[
+            ("id", &self.id),
+            ("passcode", &self.passcode),
+            ("num", &self.num),
+            ("disambiguateId", &self.disambiguateId),
+            ("servername", &self.servername),
+        ])
     }
 }
 
@@ -291,7 +278,7 @@ pub fn read_sessions(reply: &Reply) -> Result<Vec<AgentSession>, Failure> {
 
 /// What `openViewer(key)` opens, as a join URL: `W/agentjoin/AgentView.aspx?SessionKey=<key>`.
 pub fn session_viewer_url(webserver: &Webserver, key: &str) -> String {
-    let query = form_urlencoded::Serializer::new(String::new()).append_pair("SessionKey", key).finish();
+    let query = crate::form::encode([("SessionKey", key)]);
     [&webserver.join(VIEWER_PATH), "?", &query].concat()
 }
 
@@ -303,9 +290,9 @@ pub const SIGN_IN_TIMEOUT_MS: u32 = 12_000;
 /// The sign-in page for an identity-provider hint, in an iframe:
 /// `W/account/getloginkey.aspx?sso=1&mode=embedded&fmt=html&<hint>=<value>`.
 pub fn sign_in_url(webserver: &Webserver, hint: &SsoHint) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    query.extend_pairs([("sso", "1"), ("mode", "embedded"), ("fmt", "html"), (hint.name, hint.value.as_str())]);
-    [&webserver.join(SIGN_IN_PATH), "?", &query.finish()].concat()
+    let query =
+        crate::form::encode([("sso", "1"), ("mode", "embedded"), ("fmt", "html"), (hint.name, hint.value.as_str())]);
+    [&webserver.join(SIGN_IN_PATH), "?", &query].concat()
 }
 
 /// Where the viewer goes and with which parameters; opened by GET (a URL) or POST (a form).
@@ -336,7 +323,7 @@ impl ViewerTarget {
         credentials: Option<&Credentials>,
     ) -> Result<ViewerTarget, AgentError> {
         let url = url.ok_or(AgentError::InvalidUrl)?;
-        let query: Vec<(String, String)> = form_urlencoded::parse(url.query().as_bytes()).into_owned().collect();
+        let query: Vec<(String, String)> = crate::form::decode(url.query());
         let own_origin = url.origin() == webserver.origin();
         let mut target = ViewerTarget {
             href: url.without_fragment(),
@@ -372,9 +359,7 @@ impl ViewerTarget {
             } else if !url.ends_with(['?', '&']) {
                 url.push('&');
             }
-            let mut added = form_urlencoded::Serializer::new(String::new());
-            added.extend_pairs(self.added.iter().map(|(name, value)| (*name, value.as_str())));
-            url.push_str(&added.finish());
+            url.push_str(&crate::form::encode(self.added.iter().map(|(name, value)| (*name, value.as_str()))));
         }
         url.push_str(&self.fragment);
         url
@@ -456,6 +441,15 @@ mod tests {
         assert_eq!(result.agentjoinurl, "https://www.glance.net/agentjoin/AgentView.aspx?x=1");
         assert_eq!((result.passcode.as_str(), result.calltype.as_str()), ("4400", "C"));
         assert_eq!((result.visitorversion.as_str(), result.service), ("", "agent"));
+        let page = result.json();
+        let names = ["id", "ssnid", "serverip", "servername", "personid", "groupid", "passcode", "agentjoinurl"]
+            .into_iter()
+            .chain(["clientjoinurl", "calltype", "visitorversion", "service"]);
+        let at: Vec<usize> = names.map(|name| page.find(&format!("\"{name}\":")).expect(name)).collect();
+        assert!(at.is_sorted(), "the page sees every field, in production's order: {page}");
+        let page: serde_json::Value = serde_json::from_str(&page).unwrap();
+        assert_eq!(page["agentjoinurl"], result.agentjoinurl.as_str());
+        assert_eq!((page["passcode"].as_str(), page["service"].as_str()), (Some("4400"), Some("agent")));
     }
 
     #[test]
@@ -508,6 +502,12 @@ mod tests {
         assert_eq!(sessions[0].servername, "s1.glance.net");
         assert_eq!(sessions[0].disambiguateId, "9");
         assert_eq!(sessions[1], AgentSession { passcode: "4401".into(), ..AgentSession::default() });
+        let page: serde_json::Value = serde_json::from_str(&sessions[0].json()).unwrap();
+        assert_eq!(
+            page,
+            serde_json::json!({"id": "1", "passcode": "4400", "num": "2", "disambiguateId": "9",
+                               "servername": "s1.glance.net"})
+        );
         assert_eq!(read_sessions(&ok("<r/>")), Ok(vec![]));
         assert!(matches!(read_sessions(&ok("<r><Error>bad key</Error></r>")), Err(Failure::KeyRefused(_))));
         assert!(matches!(read_sessions(&ok("<Error>bad key</Error>")), Err(Failure::KeyRefused(_))));

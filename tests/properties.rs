@@ -11,6 +11,7 @@ use glance_agent::credentials::{
 };
 use glance_agent::error::{shorten_reason, MAX_REASON_CHARS};
 use glance_agent::events::Listeners;
+use glance_agent::form;
 use glance_agent::json::{push_string, Json, Writer};
 use glance_agent::presence::{
     iso_time, keepalive_ms, rest_url, visitor_id, Pause, Token, KEEPALIVE_MAX_S, KEEPALIVE_MIN_S, MAX_VISITOR_ID_CHARS,
@@ -473,6 +474,19 @@ proptest! {
 }
 
 proptest! {
+    #[test]
+    fn forms_are_written_as_the_form_urlencoded_crate_writes_them(pairs in prop::collection::vec((text(), text()), 0..5)) {
+        let expected = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs.iter().map(|(name, value)| (name.as_str(), value.as_str())))
+            .finish();
+        prop_assert_eq!(form::encode(pairs.iter().map(|(name, value)| (name.as_str(), value.as_str()))), expected);
+    }
+
+    #[test]
+    fn forms_are_read_as_the_form_urlencoded_crate_reads_them(query in prop_oneof![text(), "[a-z%0-9A-F+&=\\x80-\\xff]{0,40}"]) {
+        prop_assert_eq!(form::decode(&query), decoded(&query));
+    }
+
     #[test]
     fn any_visitor_id_reaches_the_presence_server_intact(text in text(), host in "[a-z0-9.-]{1,20}(:[0-9]{1,5})?") {
         match visitor_id(&text) {

@@ -147,15 +147,15 @@ pub struct SessionView {
     pub resumed: bool,
 }
 
-impl serde::Serialize for SessionView {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(4))?;
-        map.serialize_entry("ssnkey", &self.ssnkey)?;
-        map.serialize_entry("ssnid", &self.ssnid)?;
-        map.serialize_entry("viewer", if self.popup { "popup" } else { "iframe" })?;
-        map.serialize_entry("resumed", &self.resumed)?;
-        map.end()
+impl SessionView {
+    /// The entry a page is given, as JSON.
+    pub fn json(&self) -> String {
+        crate::json::Writer::new()
+            .text("ssnkey", &self.ssnkey)
+            .text("ssnid", &self.ssnid)
+            .text("viewer", if self.popup { "popup" } else { "iframe" })
+            .flag("resumed", Some(self.resumed))
+            .finish()
     }
 }
 

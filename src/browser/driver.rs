@@ -495,9 +495,14 @@ fn to_value(value: Value<JsValue>) -> JsValue {
         Value::Undefined => JsValue::UNDEFINED,
         Value::Bool(flag) => flag.into(),
         Value::Empty => js_sys::Object::new().into(),
-        Value::Found(result) => js::to_js(&result),
-        Value::Sessions(sessions) => js::to_js(&sessions),
-        Value::Report(report) => js::to_js(&report),
+        Value::Found(result) => js::parse(&result.json()),
+        Value::Sessions(sessions) => {
+            js::parse(&crate::json::array(sessions.iter().map(crate::protocol::AgentSession::json)))
+        }
+        Value::Report(report) => {
+            let serializer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+            serde::Serialize::serialize(&*report, &serializer).unwrap_or_default()
+        }
         Value::Page(window) => window,
         Value::Visitor(json) => presence_object(PresenceData { json, ..PresenceData::default() }),
     }
@@ -526,7 +531,7 @@ fn to_data(data: Data<JsValue>) -> JsValue {
             }
             object.into()
         }
-        Data::Found(result) => js::to_js(&result),
+        Data::Found(result) => js::parse(&result.json()),
         Data::Relayed(data) => data.unwrap_or_else(|| js_sys::Object::new().into()),
         Data::Presence(fields) => presence_object(fields),
     }

@@ -270,7 +270,7 @@ impl Agent {
     #[wasm_bindgen(getter)]
     #[inline(never)]
     pub fn sessions(&self) -> JsValue {
-        js::to_js(&read(|agent| agent.sessions()))
+        js::parse(&crate::json::array(read(|agent| agent.sessions()).iter().map(crate::agent::SessionView::json)))
     }
 
     /// `presenceState`: `"idle"`, `"connecting"`, `"connected"` or `"reconnecting"`.

@@ -5,7 +5,6 @@
 //! getter or proxy that throws becomes an error of the call, never an exception through the module.
 
 use js_sys::{Object, Reflect};
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::error::AgentError;
@@ -137,11 +136,9 @@ pub fn to_error(error: &AgentError) -> JsValue {
     value.into()
 }
 
-/// A plain object (or array) made from `value`, for results and event payloads; `None` is `null`.
-pub fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
-    let serializer =
-        serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true).serialize_maps_as_objects(true);
-    value.serialize(&serializer).unwrap_or_else(|_| Object::new().into())
+/// The plain object (or array) the module wrote as JSON, for results and event payloads.
+pub fn parse(json: &str) -> JsValue {
+    js_sys::JSON::parse(json).unwrap_or_else(|_| Object::new().into())
 }
 
 /// The message of a thrown or rejected value, for a `reason`: its `message`, or the value if it is a string.

@@ -90,6 +90,7 @@ fn a_reloaded_console_takes_back_the_viewer_still_open() {
     let sessions = sim.agent.sessions();
     assert_eq!(sessions.len(), 1);
     assert!(sessions[0].resumed && sessions[0].popup && sessions[0].ssnid == "20541.4400.1");
+    assert_eq!(sessions[0].json(), r#"{"ssnkey":"4400","ssnid":"20541.4400.1","viewer":"popup","resumed":true}"#);
     // Its events are heard, a join of its session returns it, and its close is seen.
     sim.input(Input::Message(Message {
         source: window.clone(),
