@@ -58,7 +58,7 @@ const END_STATUS = {
 
 // Events the library itself fires; and screenshare events, which production may send without `service`.
 const AGENT_EVENTS = new Set(['lookupWaiting', 'lookupFound', 'lookupFailed', 'lookupCanceled',
-  'popupblocked', 'iframeblocked', 'viewerOpened', 'viewerClosed']);
+  'popupblocked', 'iframeblocked', 'viewerOpened', 'viewerResumed', 'viewerClosed']);
 const SCREENSHARE_EVENTS = new Set(['connected', 'screen', 'stats', 'conndrop']);
 
 const agent = window.GLANCE && window.GLANCE.Agent;
@@ -318,6 +318,14 @@ const view = {
           ? 'The viewer is open below; it reports in when it connects to the session.'
           : 'The viewer window is open; it reports in when it connects to the session.');
         break;
+      case 'viewerResumed': {
+        // After a reload: the viewer window this tab opened before it is still open, and taken back.
+        this.openViewers += 1;
+        this.closeViewer = typeof payload.close === 'function' ? payload.close : null;
+        const session = (agent.sessions || []).find((entry) => entry.ssnkey === payload.ssnkey);
+        this.set('viewer-open', `Taken back after the reload: the viewer of session ${payload.ssnkey}${session && session.ssnid ? ` (ssnid ${session.ssnid})` : ''} is still open, and its events reach this page again.`);
+        break;
+      }
       case 'viewerClosed':
         this.openViewers = Math.max(0, this.openViewers - 1);
         if (this.openViewers === 0) this.closeViewer = null;
