@@ -393,10 +393,21 @@ async fn pause(id: u32, attempt: &mut u32, why: Pause) {
     TimeoutFuture::new(ms).await;
 }
 
-/// The connection cannot go on: `presenceFailed`, and presenceConnect's promise rejects.
+/// The connection cannot go on: `presenceFailed`, and presenceConnect's promise rejects. A refused
+/// authorization is `reason: "authorization"` (PRESENCE.md sections 1 and 6.1: consoles switch on it),
+/// with the service's words in `message`.
 fn fail(id: u32, error: AgentError) {
-    if end(Some(id), error.clone()) {
-        fire_with("presenceFailed", "reason", error.reason());
+    if !end(Some(id), error.clone()) {
+        return;
+    }
+    match &error {
+        AgentError::AuthenticationFailed(message) => {
+            let data = Object::new();
+            let _ = js_sys::Reflect::set(&data, &"reason".into(), &"authorization".into());
+            let _ = js_sys::Reflect::set(&data, &"message".into(), &message.into());
+            fire_presence("presenceFailed", &data);
+        }
+        _ => fire_with("presenceFailed", "reason", error.reason()),
     }
 }
 
@@ -497,8 +508,13 @@ fn json_answer(reply: Reply) -> Result<JsValue, Refusal> {
             reason
         }
     };
+    // A refusal's words: the `msg` of a `{err, msg}` answer, else the body's text.
+    let refusal = || {
+        let msg = JSON::parse(&text).ok().and_then(|answer| js::get(&answer, "msg").ok()?.as_string());
+        msg.map_or_else(reason, |msg| shorten_reason(&msg))
+    };
     match status {
-        401 | 403 => return Err(Refusal::Unauthorized(reason())),
+        401 | 403 => return Err(Refusal::Unauthorized(refusal())),
         404 => return Err(Refusal::NotFound),
         200..=299 => {}
         _ => return Err(Refusal::Failed(reason())),

@@ -274,7 +274,12 @@ test('refused authorization: rejects authentication_failed with presenceFailed, 
   assert.equal(connected.code, 'authentication_failed');
   assert.match(connected.message, /not found or invalid/, 'the service’s own words');
   const failed = (await presenceEvents(agent.tab)).find((e) => e.name === 'presenceFailed');
+  // PRESENCE.md sections 1 and 6.1: consoles written for Glance switch on reason "authorization"; the
+  // service's words are beside it, not in it.
+  assert.deepEqual(Object.keys(failed.data).sort(), ['message', 'reason', 'service']);
+  assert.equal(failed.data.reason, 'authorization');
   assert.equal(failed.data.service, 'presence');
+  assert.match(failed.data.message, /^Partner User Id .* not found or invalid$/, 'the service’s message, as text');
   await agent.tab.waitForTimeout(2000);
   const authorizes = agent.requests.filter((request) => request.url.includes('/Authorize'));
   assert.equal(authorizes.length, 1, 'a refused Authorize is final');
