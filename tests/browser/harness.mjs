@@ -19,8 +19,8 @@ export async function start() {
 
   const consoleServer = await listen(async (request, response) => {
     const url = new URL(request.url, 'http://console');
-    consoleRequests.push({ method: request.method, url: request.url });
     if (url.pathname === '/favicon.ico') { response.writeHead(204); return response.end(); }
+    consoleRequests.push({ method: request.method, url: request.url });
     if (url.pathname === COLLECTOR_PATH) {
       response.writeHead(200, { 'Content-Type': 'text/javascript' });
       return response.end(COLLECTOR);

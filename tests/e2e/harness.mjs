@@ -16,6 +16,9 @@ export { root };
 export { ENGINE, poll, sleep, unsupported } from '../support/engines.mjs';
 const SERVICE = join(root, 'target/debug/glance-service');
 
+/** A request the page made, not one the browser makes of its own (a CORS preflight, a favicon). */
+const byThePage = (request) => request.method !== 'OPTIONS' && !request.url.startsWith('/favicon.ico');
+
 /**
  * The console origin: www/, dist/, the bundled app and registered pages; everything else is 404.
  * It records every request, and answers `POST /__expose/<name>` with `exposed[name](...args)`.
@@ -110,17 +113,18 @@ export async function start({ popupBlocking = false, args = [] } = {}) {
   }
 
   /**
-   * What the service and the console origin received, as absolute URLs (`ws://` for a WebSocket),
-   * without the harness's own calls to the service (they have no Origin and go to /dev/ or
-   * /visitor/api/).
+   * What the service and the console origin received, as absolute URLs (`ws://` for a WebSocket):
+   * the pages' requests, not the browser's own (CORS preflights, favicons) nor the harness's calls to
+   * the service (they have no Origin and go to /dev/ or /visitor/api/).
    */
   const requests = {
     mark: async () => ({ service: (await api('/dev/requests?since=' + Number.MAX_SAFE_INTEGER)).last, console: consoleRequests.length }),
     since: async (mark) => {
       const { requests: seen } = await api(`/dev/requests?since=${mark.service}`);
       const service = seen.filter((request) => !/^\/(dev\/|visitor\/api\/)/.test(request.url) || request.origin)
-        .map((request) => ({ ...request, url: (request.websocket ? webserver.replace(/^http/, 'ws') : webserver) + request.url }));
-      const own = consoleRequests.slice(mark.console).map((request) => ({ ...request, url: consoleOrigin + request.url }));
+        .filter(byThePage)
+        .map((request) => ({ ...request, url: `${request.websocket ? 'ws' : 'http'}://${request.host}${request.url}` }));
+      const own = consoleRequests.slice(mark.console).filter(byThePage).map((request) => ({ ...request, url: consoleOrigin + request.url }));
       return [...own, ...service];
     },
   };

@@ -227,6 +227,7 @@ function chromiumTab(page, session) {
     disabled: (selector) => element(selector).isDisabled(),
     frameText: (frame, selector) => page.frameLocator(frame).locator(selector).textContent(),
     title: () => page.title(),
+    url: async () => page.url(),
     sleep: (ms) => page.waitForTimeout(ms),
     screenshot: (path) => page.screenshot({ path }),
     waitForConsole: (prefix, { timeout = 30000 } = {}) =>
@@ -466,6 +467,7 @@ function webdriverTab(handle, session, run, engine) {
       }), { what: `${selector} in ${frame}` });
     },
     title: () => run(handle, '/title', 'GET'),
+    url: () => run(handle, '/url', 'GET'),
     sleep,
     screenshot: async (path) => writeFileSync(path, Buffer.from(await run(handle, '/screenshot', 'GET'), 'base64')),
     waitForConsole: (prefix, { timeout = 30000 } = {}) => poll(async () => {

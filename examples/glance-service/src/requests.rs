@@ -29,6 +29,8 @@ pub struct Entry {
     method: String,
     /// Path and query, as sent.
     url: String,
+    /// The Host header: which name the client used for the service.
+    host: Option<String>,
     body: String,
     origin: Option<String>,
     /// A WebSocket handshake.
@@ -90,6 +92,7 @@ pub async fn record(State(app): State<Arc<App>>, request: Request, next: Next) -
             method: parts.method.to_string(),
             url: parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |path| path.to_string()),
             body: text,
+            host: header_text(header::HOST),
             origin: header_text(header::ORIGIN),
             websocket: header_text(header::UPGRADE).is_some_and(|upgrade| upgrade.eq_ignore_ascii_case("websocket")),
             answered: false,
