@@ -193,10 +193,11 @@ test("the agent's viewer parameters reach the viewer: wait, agentVideo, name, em
   const expected = ['0', '1', 'Jo Agent', 'jo@example.com', '+1 555 0100'];
   assert.deepEqual(['WAIT', 'AGENTVIDEO', 'NAME', 'EMAIL', 'PHONE'].map((name) => posted.get(name)), expected);
 
-  await session.tab.evaluate((params) => {
+  const opened = await session.tab.evaluate((params) => {
     GLANCE.Agent.postParametersToViewer = false;
-    return GLANCE.Agent.openViewer('6008', { ...params, reuse: false });
+    return outcome(GLANCE.Agent.openViewer('6008', { ...params, reuse: false }));
   }, params);
+  assert.deepEqual(opened, { ok: true, value: 'window' });
   const got = new URL((await session.requests()).filter(isView).find((request) => request.method === 'GET').url);
   assert.deepEqual(['wait', 'agentVideo', 'name', 'email', 'phone'].map((name) => got.searchParams.get(name)), expected);
   const refused = await session.tab.evaluate(() => outcome(GLANCE.Agent.openViewer('6008', { name: 42 })));
@@ -210,7 +211,7 @@ test('inSession: true for a session the agent is in, false otherwise, the list f
   const session = await env.open(env.page('in-session.html', consolePage(env, { credentials })));
   const before = await session.tab.evaluate(() => outcome(GLANCE.Agent.inSession('6009')));
   assert.deepEqual(before, { ok: true, value: false }, 'not in it before joining');
-  await session.tab.evaluate(() => GLANCE.Agent.joinSession('6009'));
+  await session.tab.evaluate(() => GLANCE.Agent.joinSession('6009').then(() => true));
   await until(session.tab, () => events.some((event) => event.name === 'connecting'));
   const after = await session.tab.evaluate(() => Promise.all([
     outcome(GLANCE.Agent.inSession('6009')),

@@ -2,7 +2,7 @@
 // service in the engine under test. Each of these failed before the module owned every rule.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { consolePage, names, twoServices } from './harness.mjs';
+import { consolePage, isNetworkMessage, names, twoServices } from './harness.mjs';
 
 const services = twoServices();
 
@@ -88,7 +88,7 @@ test('a console served with Cross-Origin-Opener-Policy: same-origin: viewerDetac
   assert.equal(report.opener.ok, false);
   assert.match(report.opener.detail, /iframe/);
   await session.close();
-  assert.deepEqual(session.problems.filter((problem) => !problem.includes('Failed to load resource')), []);
+  assert.deepEqual(session.problems.filter((problem) => !isNetworkMessage(problem)), []);
 });
 
 test("a lookup started inside another one's lookupWaiting has its own signal", async () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, beforeEach, test } from 'node:test';
-import { consolePage, names, start, until } from './harness.mjs';
+import { consolePage, isNetworkMessage, names, start, until } from './harness.mjs';
 
 let env;
 let credentials;
@@ -14,8 +14,8 @@ before(async () => {
 beforeEach(() => env.faults({ lookup: 'none' }));
 after(() => env?.stop());
 
-/** Failed network requests are logged by Chromium itself; anything else is a defect. */
-const pageProblems = (problems) => problems.filter((problem) => !problem.includes('Failed to load resource'));
+/** Failed network requests are logged by the browser itself (isNetworkMessage); anything else is a defect. */
+const pageProblems = (problems) => problems.filter((problem) => !isNetworkMessage(problem));
 
 async function consoleWith(name, authenticate = credentials, setup = '') {
   const url = env.page(name, consolePage(env, { credentials: authenticate, body: `<script>${setup}</script>` }));

@@ -13,7 +13,7 @@ import { COLLECTOR, COLLECTOR_PATH, ENGINE, launch, withCollector } from '../sup
 import { CONTENT_TYPES, fileUnder, readBody, root, sendFile } from '../support/local.mjs';
 
 export { root };
-export { ENGINE, poll, sleep, unsupported } from '../support/engines.mjs';
+export { ENGINE, isNetworkMessage, poll, sleep, unsupported } from '../support/engines.mjs';
 const SERVICE = join(root, 'target/debug/glance-service');
 
 /** A request the page made, not one the browser makes of its own (a CORS preflight, a favicon). */
@@ -221,6 +221,17 @@ export function consolePage(env, { body = '', credentials, expose = [] } = {}) {
         (error) => ({ ok: false, isError: error instanceof Error, code: error && error.code, message: error && error.message })),
         new Promise((resolve) => setTimeout(resolve, 60000, { ok: false, code: 'unsettled after 60 s' }))]);
     </script>${body}`;
+}
+
+/**
+ * A session as Playwright's objects, for the reliability suite, which runs in Chromium only (its soaks
+ * read Chromium's memory figures, and its hundreds of calls test the module, not the engine):
+ * `{tab: Page, context: BrowserContext, problems, session}`.
+ */
+export async function chromiumOnly(opening) {
+  const session = await opening;
+  if (!session.context) throw new Error(`the reliability suite runs in Chromium only (ENGINE=${ENGINE})`);
+  return { tab: session.tab.page, context: session.context, problems: session.problems, session };
 }
 
 /** Polls `read` in the page until it returns a truthy value (or `timeout` ms pass). */

@@ -55,6 +55,17 @@ export function unsupported(reasons) {
   return reasons[ENGINE] ? { skip: `${ENGINE}: ${reasons[ENGINE]}` } : {};
 }
 
+/**
+ * Whether a page problem is a message the browser logs by itself, as an error of the page, about a
+ * request that failed in the network: Chromium's "Failed to load resource: …" (an HTTP error status,
+ * a refused connection); Firefox's "Cross-Origin Request Blocked: … (Reason: CORS request did not
+ * succeed)" (a cross-origin request that got no answer) and "Firefox can’t establish a connection to
+ * the server at ws://…" (a refused WebSocket). WebKit's own messages are not visible to its driver.
+ * The library cannot prevent them: a request it makes failed, and it reports that in its own way.
+ */
+export const isNetworkMessage = (problem) =>
+  /Failed to load resource|Cross-Origin Request Blocked|can’t establish a connection to the server/.test(problem);
+
 /** Waits until `check()` is truthy (polled), or throws `what` after `timeout` ms. */
 export async function poll(check, { timeout = 15000, interval = 50, what = 'a condition' } = {}) {
   const started = Date.now();
@@ -286,16 +297,28 @@ async function command(base, method, path, body) {
   return answer.value;
 }
 
+/** How `undefined` travels in the JSON of a result, so that it comes back as Playwright gives it. */
+const UNDEFINED = '\u0000undefined';
 /**
  * The script that runs `fn(arg)` in the current browsing context (the function's source is part of
  * the script, which the driver compiles: no eval, so a page's CSP or Trusted Types do not refuse it);
- * its result comes back as JSON text, so that undefined stays undefined.
+ * its result comes back as JSON text. A result that is not JSON (a window) is an error.
  */
 const evaluateScript = (fn) => `const done = arguments[arguments.length - 1];
   const fn = (${typeof fn === 'function' ? fn.toString() : `() => (${fn})`});
-  Promise.resolve().then(() => fn(arguments[0])).then(
-    (value) => done({ ok: true, json: value === undefined ? undefined : JSON.stringify(value) }),
-    (error) => done({ ok: false, error: String(error && error.stack || error) }));`;
+  Promise.resolve().then(() => fn(arguments[0]))
+    .then((value) => ({ ok: true, json: JSON.stringify(value, (key, item) => (item === undefined ? ${JSON.stringify(UNDEFINED)} : item)) }))
+    .then(done, (error) => done({ ok: false, error: String(error && error.stack || error) }));`;
+
+/** A result's JSON as the value it was in the page, `undefined` included. */
+function decode(json) {
+  const restore = (value) => {
+    if (value === UNDEFINED) return undefined;
+    if (value && typeof value === 'object') for (const key of Object.keys(value)) value[key] = restore(value[key]);
+    return value;
+  };
+  return restore(JSON.parse(json));
+}
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
 async function webdriverSession(engine, popupBlocking, options) {
@@ -409,7 +432,7 @@ function webdriverTab(handle, session, run, engine) {
   const exec = async (fn, arg) => {
     const result = await run(handle, '/execute/async', 'POST', { script: evaluateScript(fn), args: [arg === undefined ? null : arg] });
     if (!result.ok) throw new Error(`evaluate failed in the page: ${result.error}`);
-    return result.json === undefined || result.json === null ? undefined : JSON.parse(result.json);
+    return decode(result.json);
   };
   const find = async (selector, { timeout = 15000 } = {}) => {
     const found = await poll(async () => {
