@@ -62,12 +62,16 @@ test('the waiting window closes when the lookup is canceled or fails', async () 
   await closed;
   assert.equal((await session.tab.evaluate(() => window.joined)).code, 'canceled');
 
-  waiting = session.waitForWindow();
-  await session.tab.evaluate(() => { window.joined = outcome(GLANCE.Agent.joinSession('6002', { wait: false })); });
-  placeholder = await waiting;
-  closed = placeholder.closed();
-  await closed;
-  assert.equal((await session.tab.evaluate(() => window.joined)).code, 'not_found');
+  // This window may live a few milliseconds, less than a WebDriver poll: the page's window.open tells.
+  const failed = await session.tab.evaluate(async () => {
+    const open = window.open;
+    const opened = [];
+    window.open = (...args) => { const made = open.apply(window, args); opened.push(made); return made; };
+    const joined = await outcome(GLANCE.Agent.joinSession('6002', { wait: false }));
+    window.open = open;
+    return { code: joined.code, opened: opened.length, closed: opened.every((made) => made && made.closed) };
+  });
+  assert.deepEqual(failed, { code: 'not_found', opened: 1, closed: true });
   assert.equal((await session.windowCount()), 1);
   await session.close();
   assert.deepEqual(session.problems, []);
@@ -198,7 +202,10 @@ test("the agent's viewer parameters reach the viewer: wait, agentVideo, name, em
     return outcome(GLANCE.Agent.openViewer('6008', { ...params, reuse: false }));
   }, params);
   assert.deepEqual(opened, { ok: true, value: 'window' });
-  const got = new URL((await session.requests()).filter(isView).find((request) => request.method === 'GET').url);
+  // The window is open; its page is requested a moment later.
+  const loaded = await poll(async () => (await session.requests()).filter(isView).find((request) => request.method === 'GET'),
+    { what: 'the viewer requested by GET' });
+  const got = new URL(loaded.url);
   assert.deepEqual(['wait', 'agentVideo', 'name', 'email', 'phone'].map((name) => got.searchParams.get(name)), expected);
   const refused = await session.tab.evaluate(() => outcome(GLANCE.Agent.openViewer('6008', { name: 42 })));
   assert.equal(refused.code, 'invalid_argument');

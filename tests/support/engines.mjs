@@ -142,21 +142,37 @@ export async function launch({ popupBlocking = false, args = [], engine = ENGINE
       ignoreDefaultArgs: popupBlocking ? ['--disable-popup-blocking'] : [] });
     return {
       engine,
-      newSession: async (options) => chromiumSession(await browser.newContext(
-        { viewport: { width: 1280, height: 800 } }), options),
+      newSession: async (options) => (await chromiumSession(await browser.newContext(
+        { viewport: { width: 1280, height: 800 } }))).attach(options),
       close: () => browser.close(),
     };
   }
+  // A browser takes a second or two to start: from the second session on (a file that opens one
+  // session wastes none), the next session's browser starts while the test uses this one.
   const sessions = new Set();
-  return {
-    engine,
-    async newSession(options) {
-      const session = await webdriverSession(engine, popupBlocking, options);
+  let spare = null;
+  let handedOut = 0;
+  const prepare = () => {
+    const starting = webdriverSession(engine, popupBlocking).then((session) => {
       sessions.add(session);
       session.onClose = () => sessions.delete(session);
       return session;
+    });
+    starting.catch(() => {});
+    return starting;
+  };
+  return {
+    engine,
+    async newSession(options) {
+      const session = await (spare ?? prepare());
+      handedOut += 1;
+      spare = handedOut >= 2 ? prepare() : null;
+      return session.attach(options);
     },
     async close() {
+      const last = spare;
+      spare = null;
+      await last?.then((session) => session.close(), () => {});
       await Promise.all([...sessions].map((session) => session.close().catch(() => {})));
     },
   };
@@ -168,24 +184,30 @@ export async function launch({ popupBlocking = false, args = [], engine = ENGINE
  * - `problems`: uncaught errors and console errors (`pageerror: …`, `console: …`) of its pages;
  * - `consoleMessages`: the text of every console message of its pages;
  * - `waitForWindow()`: the next window any of its pages opens, as a Tab (call it before the action);
- * - `windowCount()`; `requests()`: what the local servers received since the session opened;
+ * - `windowCount()`; `requests()`: what the local servers received since the session was handed out;
  * - `close()`.
- * `options.requests` is `{mark(), since(mark)}` from the harness: where the servers' records are read.
+ * `attach({requests})` hands it out: `requests` is `{mark(), since(mark)}` from the harness, where the
+ * servers' records are read.
  */
-function sessionBase(options = {}) {
-  const recorder = options.requests;
+function sessionBase() {
+  let recorder = null;
+  let mark = null;
   return {
     problems: [],
     consoleMessages: [],
-    mark: recorder ? recorder.mark() : Promise.resolve(null),
+    attach(options = {}) {
+      recorder = options.requests || null;
+      mark = recorder ? recorder.mark() : null;
+      return this;
+    },
     async requests() {
-      return recorder ? recorder.since(await this.mark) : [];
+      return recorder ? recorder.since(await mark) : [];
     },
   };
 }
 
-function chromiumSession(context, options) {
-  const session = sessionBase(options);
+function chromiumSession(context) {
+  const session = sessionBase();
   const watch = (page) => {
     watchProblems(page, session.problems);
     page.on('console', (message) => session.consoleMessages.push(message.text()));
@@ -321,8 +343,8 @@ function decode(json) {
 }
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
-async function webdriverSession(engine, popupBlocking, options) {
-  const session = sessionBase(options);
+async function webdriverSession(engine, popupBlocking) {
+  const session = sessionBase();
   const { child, base } = await startDriver(engine);
   const capabilities = engine === 'firefox'
     ? { browserName: 'firefox', webSocketUrl: true, 'moz:firefoxOptions': { binary: FIREFOX, args: ['-headless'], prefs: firefoxPrefs(popupBlocking) } }
