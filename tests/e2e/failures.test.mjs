@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, beforeEach, test } from 'node:test';
-import { consolePage, isNetworkMessage, names, start, until } from './harness.mjs';
+import { consolePage, ENGINE, isNetworkMessage, names, start, unsupported, until } from './harness.mjs';
 
 let env;
 let credentials;
@@ -89,6 +89,32 @@ test('a key for another partner or agent, or too far ahead, gets the service rea
     assert.deepEqual(pageProblems(session.problems), []);
   }
 });
+
+// What the browser itself writes on the page's console when the service cannot be reached: the library
+// reports the failure its own way (service_unavailable) and logs nothing, but the engine logs the
+// failed request as an error of the page, each in its own words (README, "Browsers").
+const REFUSED_REQUEST = {
+  chromium: /^console: Failed to load resource: net::ERR_CONNECTION_REFUSED$/,
+  firefox: /^pageerror: Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at http:\/\/127\.0\.0\.1:\d+\/services\/SessionService\.asmx\/LookupPartnerSession2\. \(Reason: CORS request did not succeed\)/,
+};
+test('the service down: the console messages are the browser\'s own, one per failed request, in each engine\'s words',
+  unsupported({ webkit: 'what WebKit logs itself is not visible to WebKitWebDriver (the page sees the same failure)' }), async () => {
+    const closed = net.createServer();
+    await new Promise((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = closed.address().port;
+    await new Promise((resolve) => closed.close(resolve));
+    const session = await consoleWith('down-console.html', credentials, `GLANCE.Agent.webserver = 'http://127.0.0.1:${port}';`);
+    const results = await session.tab.evaluate(() => Promise.all([1, 2].map(() => outcome(GLANCE.Agent.lookupSession('2010', false)))));
+    assert.deepEqual(results.map((result) => result.code), ['service_unavailable', 'service_unavailable']);
+    await session.tab.sleep(500); // the engine's messages may come a moment after the page heard
+    await session.close();
+    assert.equal(session.problems.length, 2, session.problems.join('\n'));
+    for (const problem of session.problems) {
+      assert.match(problem, REFUSED_REQUEST[ENGINE]);
+      assert.ok(isNetworkMessage(problem), 'the tests name it among the engine\'s own network messages');
+      assert.ok(!problem.includes(credentials.loginkey.split('$')[3]), 'no credential in it');
+    }
+  });
 
 test('the service down: a single lookup fails at once, a waiting one retries on the schedule until canceled', async () => {
   const closed = net.createServer();

@@ -3,8 +3,9 @@
 // starts a session with them in one click. Each production defect of PRESENCE.md section 8 that these
 // flows reach is named where it is checked (D1 … D22).
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { afterEach, test } from 'node:test';
-import { consolePage, names, twoServices, until } from './harness.mjs';
+import { consolePage, ENGINE, isNetworkMessage, names, twoServices, unsupported, until } from './harness.mjs';
 
 const services = twoServices();
 afterEach(async () => {
@@ -382,6 +383,36 @@ test('a redirect frame moves the socket to the server it names; one that keeps m
   await closeAll(agent, visitor);
   assert.deepEqual(agent.problems, []);
 });
+
+// What the browser itself logs when a presence server refuses the socket (README, "Browsers").
+const REFUSED_SOCKET = {
+  chromium: /^console: WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/agent' failed: Error in connection establishment: net::ERR_CONNECTION_REFUSED$/,
+  firefox: /^pageerror: Firefox can’t establish a connection to the server at ws:\/\/127\.0\.0\.1:\d+\/agent\.$/,
+};
+test('a presence server that refuses the socket: reconnecting, and the console messages are the browser\'s own, with no secret',
+  unsupported({ webkit: 'what WebKit logs itself is not visible to WebKitWebDriver (the page sees the same failure)' }), async () => {
+    const credentials = await services.env.credentials();
+    const { visitor, agent } = await connected(services.env, 'presence-refused-socket.html', 'refused-socket', { credentials });
+    const closed = net.createServer();
+    await new Promise((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const dead = `127.0.0.1:${closed.address().port}`;
+    await new Promise((resolve) => closed.close(resolve));
+    await agent.tab.evaluate(() => {
+      window.states = [];
+      setInterval(() => { if (states.at(-1) !== GLANCE.Agent.presenceState) states.push(GLANCE.Agent.presenceState); }, 10);
+    });
+    await rawFrames(services.env, [JSON.stringify({ type: 'redirect', data: { direct: dead } })]);
+    await until(agent.tab, () => states.includes('reconnecting') && GLANCE.Agent.presenceState === 'connected');
+    const token = (await counts(services.env)).connectFrames[0].authorization;
+    await closeAll(agent, visitor);
+    const refused = agent.problems.filter((problem) => REFUSED_SOCKET[ENGINE].test(problem));
+    assert.ok(refused.length >= 1, agent.problems.join('\n'));
+    assert.ok(refused.every((problem) => problem.includes(dead)), 'the socket to the named server');
+    assert.deepEqual(agent.problems.filter((problem) => !isNetworkMessage(problem)), []);
+    for (const problem of agent.problems) {
+      assert.ok(!problem.includes(credentials.loginkey) && !problem.includes(token), `no secret in "${problem}"`);
+    }
+  });
 
 test('load-balanced: the session starts over the socket; no login key or token in any URL or console message (D1, D16)', async () => {
   await services.env.api('/dev/presence', { loadBalanced: true, tokenObject: true });

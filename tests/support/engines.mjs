@@ -58,13 +58,15 @@ export function unsupported(reasons) {
 /**
  * Whether a page problem is a message the browser logs by itself, as an error of the page, about a
  * request that failed in the network: Chromium's "Failed to load resource: …" (an HTTP error status,
- * a refused connection); Firefox's "Cross-Origin Request Blocked: … (Reason: CORS request did not
- * succeed)" (a cross-origin request that got no answer) and "Firefox can’t establish a connection to
- * the server at ws://…" (a refused WebSocket). WebKit's own messages are not visible to its driver.
- * The library cannot prevent them: a request it makes failed, and it reports that in its own way.
+ * a refused connection) and "WebSocket connection to 'ws://…' failed: …"; Firefox's "Cross-Origin
+ * Request Blocked: … (Reason: CORS request did not succeed)" (a cross-origin request that got no
+ * answer) and "Firefox can’t establish a connection to the server at ws://…" (a refused WebSocket).
+ * WebKit's own messages are not visible to its driver. The library cannot prevent them: a request it
+ * made failed, and it reports that in its own way.
  */
 export const isNetworkMessage = (problem) =>
-  /Failed to load resource|Cross-Origin Request Blocked|can’t establish a connection to the server/.test(problem);
+  /Failed to load resource|^console: WebSocket connection to '[^']*' failed|Cross-Origin Request Blocked|can’t establish a connection to the server/
+    .test(problem);
 
 /** Waits until `check()` is truthy (polled), or throws `what` after `timeout` ms. */
 export async function poll(check, { timeout = 15000, interval = 50, what = 'a condition' } = {}) {
