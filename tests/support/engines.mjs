@@ -455,6 +455,12 @@ async function webdriverSession(engine, popupBlocking) {
 function webdriverTab(handle, session, run, engine) {
   const exec = async (fn, arg) => {
     const result = await run(handle, '/execute/async', 'POST', { script: evaluateScript(fn), args: [arg === undefined ? null : arg] });
+    if (!result) {
+      // Firefox answers null when the document went away during the script (the window navigated).
+      const error = new Error('the page navigated while a script ran in it');
+      error.navigated = true;
+      throw error;
+    }
     if (!result.ok) throw new Error(`evaluate failed in the page: ${result.error}`);
     return decode(result.json);
   };
@@ -470,6 +476,11 @@ function webdriverTab(handle, session, run, engine) {
     return found[ELEMENT];
   };
   const inPage = (body) => (selector) => exec(new Function('selector', body), selector);
+  /** `exec` for a wait: a page that navigated meanwhile is asked again at the next poll. */
+  const probe = (fn, arg) => exec(fn, arg).catch((error) => {
+    if (error.navigated) return null;
+    throw error;
+  });
   const tab = {
     handle,
     session,
@@ -479,7 +490,7 @@ function webdriverTab(handle, session, run, engine) {
     },
     evaluate: exec,
     waitForFunction: (fn, arg, { timeout = 15000 } = {}) =>
-      poll(() => exec(fn, arg), { timeout, what: `${String(fn).slice(0, 80)} in the page` }),
+      poll(() => probe(fn, arg), { timeout, what: `${String(fn).slice(0, 80)} in the page` }),
     // A real click through the driver: a user gesture, as the agent's would be.
     click: async (selector) => { await run(handle, `/element/${await find(selector)}/click`); },
     fill: async (selector, value) => {
@@ -493,7 +504,7 @@ function webdriverTab(handle, session, run, engine) {
     },
     dispatch: (selector, type) => exec(([s, t]) => { document.querySelector(s).dispatchEvent(new Event(t, { bubbles: true })); }, [selector, type]),
     text: async (selector) => { await find(selector); return inPage('return document.querySelector(selector).textContent')(selector); },
-    waitFor: (selector, { hasText, timeout = 15000 } = {}) => poll(() => exec(([s, t]) => [...document.querySelectorAll(s)].some((element) =>
+    waitFor: (selector, { hasText, timeout = 15000 } = {}) => poll(() => probe(([s, t]) => [...document.querySelectorAll(s)].some((element) =>
       (t === null || element.textContent.includes(t)) && element.getClientRects().length > 0), [selector, hasText ?? null]),
     { timeout, what: selector }),
     visible: inPage('const element = document.querySelector(selector); return !!element && element.getClientRects().length > 0 && getComputedStyle(element).visibility !== "hidden"'),
