@@ -244,8 +244,11 @@ export interface GlanceEventMap {
   inSession: AgentEventBase & { ssnkey: string };
   inSessionLookup: AgentEventBase;
   presenceAuthorized: PresenceEventBase;
-  /** Presence cannot go on: no credentials, authorization refused, presence off for the group. */
-  presenceFailed: PresenceEventBase & { reason: string };
+  /**
+   * Presence cannot go on: `reason` is `"authorization"` when the service refused authorization (its
+   * words in `message`), `"not_authenticated"` without credentials, else what failed.
+   */
+  presenceFailed: PresenceEventBase & { reason: string; message?: string };
   /** `presenceDisconnect()` (no reason), or `logout`, `serverclose`, `timedout`, `canceled`. */
   presenceDisconnected: PresenceEventBase & { reason?: string };
   /** The visitor came (`connected: true`, at once) or went (`false`, after 5 s away). */

@@ -412,8 +412,13 @@ pub fn json_answer(reply: &Reply) -> Result<String, Refusal> {
             reason
         }
     };
+    // A refusal's words: the `msg` of a `{err, msg}` answer, else the body's text.
+    let refusal = || match Json::parse(text).as_ref().and_then(Json::as_object).and_then(|answer| answer.get("msg")) {
+        Some(Json::Text(msg)) => shorten_reason(msg),
+        _ => reason(),
+    };
     match status {
-        401 | 403 => return Err(Refusal::Unauthorized(reason())),
+        401 | 403 => return Err(Refusal::Unauthorized(refusal())),
         404 => return Err(Refusal::NotFound),
         200..=299 => {}
         _ => return Err(Refusal::Failed(reason())),
@@ -721,6 +726,9 @@ mod tests {
         assert_eq!(json_answer(&ok("not json")), Err(Refusal::Failed("not json".into())));
         let status = |status, text: &str| Reply::Answered { status, text: text.into() };
         assert_eq!(json_answer(&status(403, "")), Err(Refusal::Unauthorized("HTTP 403".into())));
+        let refused = json_answer(&status(401, r#"{"err":"unauthorized","msg":"The login key has expired"}"#));
+        assert_eq!(refused, Err(Refusal::Unauthorized("The login key has expired".into())), "the service's words");
+        assert_eq!(json_answer(&status(401, r#"{"msg":7}"#)), Err(Refusal::Unauthorized(r#"{"msg":7}"#.into())));
         assert_eq!(json_answer(&status(404, "x")), Err(Refusal::NotFound));
         assert_eq!(json_answer(&status(503, "busy")), Err(Refusal::Failed("busy".into())));
         assert_eq!(json_answer(&Reply::TimedOut), Err(Refusal::Failed("the request timed out".into())));

@@ -1,5 +1,5 @@
-// The shipped builds in headless Chromium: the classic script tag (dist/script) and the npm ES module
-// (dist/npm), against a local stand-in for the Glance web server on another origin.
+// The shipped builds in the engine under test (ENGINE): the classic script tag (dist/script) and the npm
+// ES module (dist/npm), against a local stand-in for the Glance web server on another origin.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
@@ -30,13 +30,14 @@ test('the script tag installs GLANCE.Agent synchronously and queues calls made b
       window.lookup = agent.lookupSession('1234', false);
       window.returnedPromise = window.lookup instanceof Promise;
     </script>`);
-  const { tab, problems, context } = await env.open(url);
+  const session = await env.open(url);
+  const { tab, problems } = session;
   const result = await tab.evaluate(() => window.lookup);
   const state = await tab.evaluate(() => ({
     complete: window.complete, returnedPromise: window.returnedPromise, other: GLANCE.other,
     webserverBeforeReady: window.webserverBeforeReady, webserver: GLANCE.Agent.webserver, log: window.log,
   }));
-  await context.close();
+  await session.close();
 
   assert.equal(state.complete, true, 'every method is there when the tag finishes');
   assert.equal(state.returnedPromise, true, 'lookupSession returned a promise before the module was ready');
@@ -65,12 +66,13 @@ test('a module that cannot load rejects every queued promise with load_failed, w
       window.outcome = GLANCE.Agent.lookupSession('1234', false).then(
         () => 'resolved', (error) => error instanceof Error && error.code);
     </script>`);
-  const { tab, context, problems } = await env.open(url);
+  const session = await env.open(url);
+  const { tab, problems } = session;
   const outcome = await tab.evaluate(() => window.outcome);
   const ready = await tab.evaluate(() => GLANCE.Agent.ready.then(() => 'ready', (error) => error.code));
   const later = await tab.evaluate(() => GLANCE.Agent.openViewer('1234').then(() => 'opened', (error) => error.code));
   const early = await tab.evaluate(() => window.early);
-  await context.close();
+  await session.close();
   assert.equal(outcome, 'load_failed');
   assert.equal(ready, 'load_failed');
   assert.equal(later, 'load_failed', 'calls after the failure reject too');
@@ -93,17 +95,19 @@ test('joinSession opens the viewer by POST, relays its events, and fires viewerC
         window.joined = GLANCE.Agent.joinSession('1234').then((viewer) => viewer && typeof viewer.close === 'function');
       };
     </script>`);
-  const { tab, context, problems, requests } = await env.open(url);
-  const popupOpened = context.waitForEvent('page');
+  const session = await env.open(url);
+  const { tab, problems } = session;
+  const popupOpened = session.waitForWindow();
   await tab.click('#join');
   const popup = await popupOpened;
   assert.equal(await tab.evaluate(() => window.joined), true, 'resolves with the viewer window');
   await tab.waitForFunction(() => window.log.includes('connecting:cobrowse'), null, { timeout: 5000 });
   await popup.close();
   await tab.waitForFunction(() => window.log.includes('viewerClosed:agent'), null, { timeout: 5000 });
-  await tab.waitForTimeout(800);
+  await tab.sleep(800);
   const log = await tab.evaluate(() => window.log);
-  await context.close();
+  const requests = (await session.requests()).map((request) => request.url);
+  await session.close();
 
   assert.deepEqual(log, ['lookupWaiting:agent', 'lookupFound:agent', 'viewerOpened:agent', 'connecting:cobrowse', 'viewerClosed:agent']);
   const viewer = env.glance.requests.find((r) => r.url.startsWith('/agentjoin/AgentView.aspx'));
@@ -132,12 +136,13 @@ test('the npm ES module works the same and leaves window alone until install()',
       window.result = Agent.lookupSession('1234', false).then((r) => ({ url: r.agentjoinurl, log }));
       window.installed = () => install() === Agent && window.GLANCE.Agent === Agent;
     </script>`);
-  const { tab, context, problems } = await env.open(url);
+  const session = await env.open(url);
+  const { tab, problems } = session;
   await tab.waitForFunction(() => window.result);
   const result = await tab.evaluate(() => window.result);
   const before = await tab.evaluate(() => window.before);
   const installed = await tab.evaluate(() => window.installed());
-  await context.close();
+  await session.close();
 
   assert.equal(before, 'undefined', 'importing does not touch window');
   assert.equal(installed, true);
@@ -158,10 +163,11 @@ test('the script tag works under Content-Security-Policy script-src self wasm-un
     <script src="/dist/script/glance-agent.js"></script>
     <script src="/csp-test.js"></script>`,
   { 'Content-Security-Policy': `script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' ${env.glance.origin}` });
-  const { tab, context, problems } = await env.open(url);
+  const session = await env.open(url);
+  const { tab, problems } = session;
   await tab.waitForFunction(() => window.lookup);
   const passcode = await tab.evaluate(() => window.lookup);
-  await context.close();
+  await session.close();
   assert.equal(passcode, '1234');
   assert.deepEqual(problems, []);
 });
@@ -185,15 +191,18 @@ test('a console that enforces Trusted Types joins: the answer is read in the mod
     <script src="/tt-test.js"></script>`,
   { 'Content-Security-Policy': `require-trusted-types-for 'script'; trusted-types 'none'; `
     + `script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' ${env.glance.origin}` });
-  const { tab, context, problems } = await env.open(url);
-  const popup = context.waitForEvent('page');
+  const session = await env.open(url);
+  const { tab, problems } = session;
+  // The engine has Trusted Types, or this test would prove nothing (trying a sink would be a violation).
+  assert.equal(await tab.evaluate(() => typeof window.trustedTypes), 'object', 'the engine has Trusted Types');
+  const popup = session.waitForWindow();
   await tab.click('#join');
   await popup;
   await tab.waitForFunction(() => window.joined);
   assert.equal(await tab.evaluate(() => window.joined), 'function', 'joined: the viewer window');
   await tab.waitForFunction(() => window.log.includes('connecting'), null, { timeout: 5000 });
   const log = await tab.evaluate(() => window.log);
-  await context.close();
+  await session.close();
   assert.deepEqual(log, ['lookupWaiting', 'lookupFound', 'viewerOpened', 'connecting']);
   assert.deepEqual(problems, [], 'no Trusted Types violation on the console');
 });

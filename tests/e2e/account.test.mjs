@@ -1,5 +1,5 @@
 // Signing the agent in beyond a login key handed over once (issue 5), against the local service in
-// Chromium: SAML sign-in through the identity provider's page in a hidden iframe, and login keys
+// the engine under test: SAML sign-in through the identity provider's page in a hidden iframe, and login keys
 // that renew through the page's `getLoginKey`.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -20,7 +20,7 @@ test('SAML sign-in: authenticateSucceeded stores the credentials (the key never 
   assert.equal(await session.tab.evaluate(() => document.querySelectorAll('iframe').length), 0, 'the hidden frame is gone');
   const found = await session.tab.evaluate(() => outcome(GLANCE.Agent.lookupSession('7001', false)));
   assert.equal(found.ok, true, JSON.stringify(found));
-  const lookup = session.requests.find((request) => request.url.endsWith('/LookupPartnerSession2'));
+  const lookup = (await session.requests()).find((request) => request.url.endsWith('/LookupPartnerSession2'));
   assert.equal(new URLSearchParams(lookup.body).get('partneruserid'), 'jo.agent', 'the identity provider\'s agent');
 
   const refused = await session.tab.evaluate(() => outcome(GLANCE.Agent.authenticate({ idpname: 'elsewhere' })));
@@ -30,7 +30,7 @@ test('SAML sign-in: authenticateSucceeded stores the credentials (the key never 
   assert.deepEqual(heard.map(({ name, data }) => [name, Object.keys(data).sort()]),
     [['authenticateSucceeded', ['service']], ['authenticateFailed', ['reason', 'service']]]);
   assert.match(heard[1].data.reason, /unknown identity provider/);
-  const sso = session.requests.find((request) => request.url.includes('/account/getloginkey.aspx'));
+  const sso = (await session.requests()).find((request) => request.url.includes('/account/getloginkey.aspx'));
   assert.match(sso.url, /\?sso=1&mode=embedded&fmt=html&idpusername=jo.agent$/);
 
   // A logout while a sign-in is under way wins: the late answer is not stored.
@@ -42,7 +42,7 @@ test('SAML sign-in: authenticateSucceeded stores the credentials (the key never 
   assert.equal(superseded[0].code, 'authentication_failed');
   assert.match(superseded[0].message, /superseded/);
   assert.equal(superseded[1].code, 'not_authenticated');
-  await session.context.close();
+  await session.close();
   assert.deepEqual(session.problems, []);
 });
 
@@ -62,7 +62,7 @@ test('SAML sign-in: an identity provider that never answers fails after about 12
   assert.deepEqual(names(await session.tab.evaluate(() => events)), ['authenticateFailed:agent']);
   const notSignedIn = await session.tab.evaluate(() => outcome(GLANCE.Agent.lookupSession('7002', false)));
   assert.equal(notSignedIn.code, 'not_authenticated');
-  await session.context.close();
+  await session.close();
   assert.deepEqual(session.problems, []);
 });
 
@@ -72,21 +72,21 @@ test('getLoginKey: asked at once, when the key expires within 60 s, once on a re
   const asked = [];
   // The page's key server: the test mints each key; a plan says how long it lasts or whether it is bad.
   const plan = [];
-  await session.tab.exposeFunction('mintKey', async () => {
+  env.expose('mintKey', async () => {
     const { expiresIn = 3600, tampered = false } = plan.shift() || {};
     const key = await env.credentials({ expiresIn });
     asked.push(expiresIn);
     return tampered ? { ...key, loginkey: key.loginkey.slice(0, -4) + 'AAAA' } : key;
   });
   plan.push({ expiresIn: 30 }); // the key asked for as soon as authenticate is called
-  await session.tab.goto(env.page('renew.html', consolePage(env, { body: `
+  await session.tab.goto(env.page('renew.html', consolePage(env, { expose: ['mintKey'], body: `
     <script>GLANCE.Agent.authenticate({ getLoginKey: () => mintKey() });</script>` })));
   const lookup = () => session.tab.evaluate(() => outcome(GLANCE.Agent.lookupSession('7003', false)));
   const reauthenticate = () => session.tab.evaluate(() => GLANCE.Agent.authenticate({ getLoginKey: () => mintKey() }));
 
   // The first key is held before any call (its answer reaches the page before the next evaluate).
-  for (let wait = 0; wait < 100 && asked.length === 0; wait += 1) await session.tab.waitForTimeout(20);
-  await session.tab.waitForTimeout(100);
+  for (let wait = 0; wait < 100 && asked.length === 0; wait += 1) await session.tab.sleep(20);
+  await session.tab.sleep(100);
   assert.deepEqual(asked, [30]);
   const three = await session.tab.evaluate(() => Promise.all([1, 2, 3].map(() =>
     outcome(GLANCE.Agent.lookupSession('7003', false)))));
@@ -129,6 +129,6 @@ test('getLoginKey: asked at once, when the key expires within 60 s, once on a re
   assert.equal(failures[2].code, 'authentication_failed');
   assert.ok(failures[3] < 3000, `${failures[3]} ms`);
   assert.equal(failures[4].code, 'canceled');
-  await session.context.close();
+  await session.close();
   assert.deepEqual(session.problems, []);
 });

@@ -1,9 +1,9 @@
 // What the library does beyond the production script (issue 5), against the local service in
-// Chromium: the popup-proof join, per-call cancellation with an AbortSignal, listener disposers and
+// the engine under test: the popup-proof join, per-call cancellation with an AbortSignal, listener disposers and
 // `once`, one viewer per session, the agent's viewer parameters, inSession and diagnose.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
-import { consolePage, names, start, until } from './harness.mjs';
+import { consolePage, names, poll, start, unsupported, until } from './harness.mjs';
 
 let env;
 let blocking;
@@ -31,9 +31,8 @@ test('popup-proof join: the window opens inside the click, waits, then shows the
   // Nothing may evaluate in the page before the join settles: Playwright's evaluate counts as a gesture.
   const session = await blocking.open();
   await session.tab.goto(url);
-  const settled = session.tab.waitForEvent('console', { predicate: (message) => message.text().startsWith('joined '),
-    timeout: 30000 });
-  const waiting = session.context.waitForEvent('page');
+  const settled = session.tab.waitForConsole('joined ', { timeout: 30000 });
+  const waiting = session.waitForWindow();
   await session.tab.click('#join');
   const viewer = await waiting;
   assert.match(await viewer.title(), /Waiting for the customer to start session 6001/);
@@ -41,44 +40,46 @@ test('popup-proof join: the window opens inside the click, waits, then shows the
   // click could have opened a window.
   await new Promise((resolve) => setTimeout(resolve, 4000));
   await blocking.startSession('6001');
-  const joined = JSON.parse((await settled).text().slice('joined '.length));
+  const joined = JSON.parse((await settled).slice('joined '.length));
   assert.deepEqual(joined, { ok: true, value: 'window' });
-  await viewer.locator('#key').waitFor();
-  assert.equal(await viewer.locator('#key').textContent(), '6001', 'the waiting window became the viewer');
+  await viewer.waitFor('#key');
+  assert.equal(await viewer.text('#key'), '6001', 'the waiting window became the viewer');
   const heard = names(await session.tab.evaluate(() => events));
   assert.ok(!heard.includes('popupblocked:agent'), heard.join());
-  assert.equal(session.context.pages().length, 2, 'one window for the viewer, no second one');
-  await session.context.close();
+  assert.equal((await session.windowCount()), 2, 'one window for the viewer, no second one');
+  await session.close();
   assert.deepEqual(session.problems, []);
 });
 
 test('the waiting window closes when the lookup is canceled or fails', async () => {
   const session = await env.open(env.page('cancel-wait.html', consolePage(env, { credentials })));
-  let waiting = session.context.waitForEvent('page');
+  let waiting = session.waitForWindow();
   await session.tab.evaluate(() => { window.joined = outcome(GLANCE.Agent.joinSession('6002')); });
   let placeholder = await waiting;
   assert.match(await placeholder.title(), /Waiting for the customer to start session 6002/);
-  let closed = placeholder.waitForEvent('close');
+  let closed = placeholder.closed();
   await session.tab.evaluate(() => GLANCE.Agent.cancelLookup());
   await closed;
   assert.equal((await session.tab.evaluate(() => window.joined)).code, 'canceled');
 
-  waiting = session.context.waitForEvent('page');
-  await session.tab.evaluate(() => { window.joined = outcome(GLANCE.Agent.joinSession('6002', { wait: false })); });
-  placeholder = await waiting;
-  closed = placeholder.waitForEvent('close');
-  await closed;
-  assert.equal((await session.tab.evaluate(() => window.joined)).code, 'not_found');
-  assert.equal(session.context.pages().length, 1);
-  await session.context.close();
+  // This window may live a few milliseconds, less than a WebDriver poll: the page's window.open tells.
+  const failed = await session.tab.evaluate(async () => {
+    const open = window.open;
+    const opened = [];
+    window.open = (...args) => { const made = open.apply(window, args); opened.push(made); return made; };
+    const joined = await outcome(GLANCE.Agent.joinSession('6002', { wait: false }));
+    window.open = open;
+    return { code: joined.code, opened: opened.length, closed: opened.every((made) => made && made.closed) };
+  });
+  assert.deepEqual(failed, { code: 'not_found', opened: 1, closed: true });
+  await poll(async () => (await session.windowCount()) === 1, { what: 'the closed window gone from the browser' });
+  await session.close();
   assert.deepEqual(session.problems, []);
 });
 
 test('params.signal cancels a lookup or a join: canceled, lookupCanceled, the request aborted', async () => {
   await env.faults({ lookup: 'delay', delayMs: 5000 });
   const session = await env.open(env.page('signal.html', consolePage(env, { credentials })));
-  const aborted = [];
-  session.context.on('requestfailed', (request) => aborted.push(request.failure()?.errorText));
   const lookup = await session.tab.evaluate(async () => {
     const controller = new AbortController();
     const result = outcome(GLANCE.Agent.lookupSession('6004', { signal: controller.signal }));
@@ -86,30 +87,29 @@ test('params.signal cancels a lookup or a join: canceled, lookupCanceled, the re
     return result;
   });
   assert.equal(lookup.code, 'canceled');
-  for (let wait = 0; wait < 40 && aborted.length === 0; wait += 1) await session.tab.waitForTimeout(50);
-  assert.deepEqual(aborted, ['net::ERR_ABORTED'], 'the request in flight was aborted');
+  // The service saw the browser give up the request in flight (its answer was 5 s away).
+  await poll(async () => (await session.requests()).some((request) => request.url.endsWith('/LookupPartnerSession2') && request.aborted),
+    { timeout: 2000, what: 'the lookup request aborted' });
 
-  const waiting = session.context.waitForEvent('page');
-  const join = session.tab.evaluate(async () => {
+  const waiting = session.waitForWindow();
+  await session.tab.evaluate(() => {
     const controller = new AbortController();
-    const result = outcome(GLANCE.Agent.joinSession('6004', { signal: controller.signal }));
+    window.joined = outcome(GLANCE.Agent.joinSession('6004', { signal: controller.signal }));
     setTimeout(() => controller.abort(), 300);
-    return result;
   });
   const placeholder = await waiting;
-  const closed = placeholder.waitForEvent('close');
-  assert.equal((await join).code, 'canceled');
-  await closed;
+  await placeholder.closed();
+  assert.equal((await session.tab.evaluate(() => window.joined)).code, 'canceled');
   const heard = names(await session.tab.evaluate(() => events));
   assert.deepEqual(heard.filter((name) => name.startsWith('lookupCanceled')), ['lookupCanceled:agent', 'lookupCanceled:agent']);
-  await session.context.close();
+  await session.close();
   assert.deepEqual(session.problems, []);
 });
 
 test('an aborted signal rejects at once: no lookup, no window, no request; a bad signal is refused', async () => {
   await env.startSession('6005');
   const session = await env.open(env.page('aborted.html', consolePage(env, { credentials })));
-  const before = session.requests.length;
+  const before = (await session.requests()).length;
   const early = await session.tab.evaluate(async () => {
     const signal = AbortSignal.abort();
     return Promise.all([
@@ -123,14 +123,14 @@ test('an aborted signal rejects at once: no lookup, no window, no request; a bad
   });
   assert.deepEqual(early.map((result) => result.code),
     ['canceled', 'canceled', 'canceled', 'canceled', 'invalid_argument', 'invalid_argument']);
-  assert.equal(session.requests.length, before, 'nothing was requested');
-  assert.equal(session.context.pages().length, 1, 'no window opened');
+  assert.equal((await session.requests()).length, before, 'nothing was requested');
+  assert.equal((await session.windowCount()), 1, 'no window opened');
   assert.deepEqual(names(await session.tab.evaluate(() => events)), []);
   // A signal that is never aborted does not disturb the call, and { wait: false } still means one look.
   const found = await session.tab.evaluate(() =>
     outcome(GLANCE.Agent.lookupSession('6005', { wait: false, signal: new AbortController().signal })));
   assert.equal(found.ok, true);
-  await session.context.close();
+  await session.close();
   assert.deepEqual(session.problems, []);
 });
 
@@ -156,7 +156,29 @@ test('disposers remove their listener; once() resolves the next event and can be
   assert.deepEqual(heard, {
     log: ['all lookupWaiting', 'named lookupFound', 'all lookupFound'], calltype: 'C', givenUp: 'canceled', disposer: 'function',
   });
-  await session.context.close();
+  await session.close();
+  assert.deepEqual(session.problems, []);
+});
+
+test('a named viewer window: a second viewer of the same windowName loads into that window',
+  unsupported({ webkit: 'open defect: in WebKitGTK the second viewer sometimes never reports connecting (1 run in 3); cause not yet found' }), async () => {
+  await env.startSession('6010');
+  await env.startSession('6011');
+  const session = await env.open(env.page('window-name.html', consolePage(env, { credentials })));
+  await session.tab.evaluate(async () => {
+    window.named = await GLANCE.Agent.joinSession('6010', { windowName: 'glance-viewer' });
+  });
+  await until(session.tab, () => events.filter((e) => e.name === 'connecting').length === 1);
+  const again = await session.tab.evaluate(async () => {
+    const second = await GLANCE.Agent.joinSession('6011', { windowName: 'glance-viewer' });
+    return second === window.named;
+  });
+  assert.equal(again, true, 'the same window, by its name');
+  assert.equal(await session.windowCount(), 2, 'the console and the one named window');
+  await until(session.tab, () => events.filter((e) => e.name === 'connecting').length === 2);
+  const heard = await session.tab.evaluate(() => events.filter((e) => e.name === 'connecting').map((e) => e.data.ssnkey));
+  assert.deepEqual(heard, ['6010', '6011'], 'the second viewer replaced the first in it');
+  await session.close();
   assert.deepEqual(session.problems, []);
 });
 
@@ -170,10 +192,10 @@ test('one viewer per session: a second join or openViewer focuses the open viewe
     return again === window.first && viewed === window.first;
   });
   assert.equal(same, true, 'the same window, focused');
-  assert.equal(session.context.pages().length, 2, 'one viewer window');
+  assert.equal((await session.windowCount()), 2, 'one viewer window');
   const other = await session.tab.evaluate(async () => (await GLANCE.Agent.joinSession('6007', { reuse: false })) !== window.first);
   assert.equal(other, true, 'a second viewer when asked for');
-  assert.equal(session.context.pages().length, 3);
+  assert.equal((await session.windowCount()), 3);
   const opened = names(await session.tab.evaluate(() => events)).filter((name) => name === 'viewerOpened:agent');
   assert.equal(opened.length, 2, 'a reused viewer is not opened again');
   // Once the agent closes it, the next join opens a fresh viewer.
@@ -181,7 +203,7 @@ test('one viewer per session: a second join or openViewer focuses the open viewe
   await until(session.tab, () => events.some((event) => event.name === 'viewerClosed'));
   const fresh = await session.tab.evaluate(async () => (await GLANCE.Agent.joinSession('6007')) !== window.first);
   assert.equal(fresh, true);
-  await session.context.close();
+  await session.close();
   assert.deepEqual(session.problems, []);
 });
 
@@ -193,19 +215,23 @@ test("the agent's viewer parameters reach the viewer: wait, agentVideo, name, em
   const joined = await session.tab.evaluate((params) => outcome(GLANCE.Agent.joinSession('6008', params)), params);
   assert.equal(joined.ok, true, JSON.stringify(joined));
   await until(session.tab, () => events.some((event) => event.name === 'connecting'));
-  const posted = new URLSearchParams(session.requests.find(isView).body);
+  const posted = new URLSearchParams((await session.requests()).find(isView).body);
   const expected = ['0', '1', 'Jo Agent', 'jo@example.com', '+1 555 0100'];
   assert.deepEqual(['WAIT', 'AGENTVIDEO', 'NAME', 'EMAIL', 'PHONE'].map((name) => posted.get(name)), expected);
 
-  await session.tab.evaluate((params) => {
+  const opened = await session.tab.evaluate((params) => {
     GLANCE.Agent.postParametersToViewer = false;
-    return GLANCE.Agent.openViewer('6008', { ...params, reuse: false });
+    return outcome(GLANCE.Agent.openViewer('6008', { ...params, reuse: false }));
   }, params);
-  const got = new URL(session.requests.filter(isView).find((request) => request.method === 'GET').url);
+  assert.deepEqual(opened, { ok: true, value: 'window' });
+  // The window is open; its page is requested a moment later.
+  const loaded = await poll(async () => (await session.requests()).filter(isView).find((request) => request.method === 'GET'),
+    { what: 'the viewer requested by GET' });
+  const got = new URL(loaded.url);
   assert.deepEqual(['wait', 'agentVideo', 'name', 'email', 'phone'].map((name) => got.searchParams.get(name)), expected);
   const refused = await session.tab.evaluate(() => outcome(GLANCE.Agent.openViewer('6008', { name: 42 })));
   assert.equal(refused.code, 'invalid_argument');
-  await session.context.close();
+  await session.close();
   assert.deepEqual(session.problems, []);
 });
 
@@ -214,7 +240,7 @@ test('inSession: true for a session the agent is in, false otherwise, the list f
   const session = await env.open(env.page('in-session.html', consolePage(env, { credentials })));
   const before = await session.tab.evaluate(() => outcome(GLANCE.Agent.inSession('6009')));
   assert.deepEqual(before, { ok: true, value: false }, 'not in it before joining');
-  await session.tab.evaluate(() => GLANCE.Agent.joinSession('6009'));
+  await session.tab.evaluate(() => GLANCE.Agent.joinSession('6009').then(() => true));
   await until(session.tab, () => events.some((event) => event.name === 'connecting'));
   const after = await session.tab.evaluate(() => Promise.all([
     outcome(GLANCE.Agent.inSession('6009')),
@@ -238,23 +264,30 @@ test('inSession: true for a session the agent is in, false otherwise, the list f
   assert.equal(aborted.code, 'canceled');
   assert.equal(outsider.code, 'service_error', 'a key the service refuses');
   assert.equal(loggedOut.code, 'not_authenticated');
-  await session.context.close();
+  await session.close();
   assert.deepEqual(session.problems, []);
 });
 
 test('diagnose: webserver, credentials, popups only inside a gesture, COOP, and framing under the page CSP', async () => {
   const session = await env.open(env.page('diagnose.html', consolePage(env, { credentials, body: `
-    <script>window.atLoad = GLANCE.Agent.diagnose();</script>` })));
-  const atLoad = await session.tab.evaluate(() => window.atLoad);
+    <button id="diagnose">Diagnose</button>
+    <script>
+      // Read from the console: the call waits for the module, and Playwright's evaluate would be a
+      // gesture by the time it runs.
+      GLANCE.Agent.diagnose().then((report) => console.log('atLoad ' + JSON.stringify(report)));
+      document.getElementById('diagnose').onclick = () => { window.inClick = GLANCE.Agent.diagnose(); };
+    </script>` })));
+  const atLoad = JSON.parse((await session.tab.waitForConsole('atLoad ')).slice('atLoad '.length));
   assert.equal(atLoad.ok, true, JSON.stringify(atLoad));
   assert.deepEqual(Object.keys(atLoad), ['webserver', 'credentials', 'popups', 'opener', 'framing', 'ok']);
   assert.deepEqual([atLoad.webserver.ok, atLoad.credentials.ok, atLoad.popups.ok, atLoad.opener.ok, atLoad.framing.ok],
     [true, true, null, true, true], 'a popup is not tried outside a gesture');
   assert.match(atLoad.credentials.detail, /expires in \d+ s/);
-  // Playwright's click (and evaluate) are user gestures: the popup is tried, and closed again.
-  const inClick = await session.tab.evaluate(() => GLANCE.Agent.diagnose());
+  // In a click, the popup is tried, and closed again.
+  await session.tab.click('#diagnose');
+  const inClick = await session.tab.evaluate(() => window.inClick);
   assert.equal(inClick.popups.ok, true, inClick.popups.detail);
-  assert.equal(session.context.pages().length, 1, 'the trial popup is closed');
+  assert.equal((await session.windowCount()), 1, 'the trial popup is closed');
   const broken = await session.tab.evaluate(async () => {
     GLANCE.Agent.logout();
     GLANCE.Agent.webserver = 'http://127.0.0.1:9';
@@ -263,7 +296,7 @@ test('diagnose: webserver, credentials, popups only inside a gesture, COOP, and 
   assert.deepEqual([broken.ok, broken.webserver.ok, broken.credentials.ok], [false, false, false]);
   assert.match(broken.webserver.detail, /cannot be reached/);
   assert.match(broken.credentials.detail, /not authenticated/);
-  await session.context.close();
+  await session.close();
 
   const strict = await env.open(env.page('diagnose-csp.html', consolePage(env, { credentials }),
     { 'Content-Security-Policy': "frame-src 'self'", 'Cross-Origin-Opener-Policy': 'same-origin' }));
@@ -272,5 +305,5 @@ test('diagnose: webserver, credentials, popups only inside a gesture, COOP, and 
   assert.match(report.framing.detail, /frame-src/);
   assert.equal(report.opener.ok, false, 'COOP cuts the opener, even without cross-origin isolation');
   assert.equal(report.ok, false);
-  await strict.context.close();
+  await strict.close();
 });

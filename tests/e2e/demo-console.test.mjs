@@ -15,48 +15,50 @@ const consoleUrl = (key) => `${env.consoleOrigin}/?${new URLSearchParams({ webse
 test('the demo console signs in by itself, joins, shows the state and a live event log', async () => {
   const key = '9001';
   await env.startSession(key, 'G');
-  const { tab, context, problems } = await env.open(consoleUrl(key));
-  await tab.locator('#credentials-status').filter({ hasText: 'agent 7/ü' }).waitFor();
-  assert.equal(await tab.inputValue('#partnerid'), '20541');
-  assert.match(await tab.inputValue('#loginkey'), /^\$1\$\d{10}\$[\w-]{43}$/, 'the dev service minted a key');
-  assert.equal(await tab.getAttribute('#visitor-link', 'href'), `${env.webserver}/visitor?key=${key}`);
+  const session = await env.open(consoleUrl(key));
+  const { tab, problems } = session;
+  await tab.waitFor('#credentials-status', { hasText: 'agent 7/ü' });
+  assert.equal(await tab.value('#partnerid'), '20541');
+  assert.match(await tab.value('#loginkey'), /^\$1\$\d{10}\$[\w-]{43}$/, 'the dev service minted a key');
+  assert.equal(await tab.attribute('#visitor-link', 'href'), `${env.webserver}/visitor?key=${key}`);
 
   await tab.check('#use-iframe');
   await tab.click('#join');
-  await tab.locator('#state[data-state="in-session"]').waitFor();
+  await tab.waitFor('#state[data-state="in-session"]');
   await env.emit(key, 'screen');
   await env.emit(key, 'videoStarted', undefined, 'video');
-  await tab.locator('#event-log [data-event="videoStarted"][data-service="video"]').waitFor();
+  await tab.waitFor('#event-log [data-event="videoStarted"][data-service="video"]');
 
   mkdirSync(join(root, 'target'), { recursive: true });
-  await tab.screenshot({ path: join(root, 'target/demo-console.png') });
+  await tab.screenshot(join(root, 'target/demo-console.png'));
   for (const selector of ['#state', '#session-key', '#join', '#viewer-frame', '#event-log', '#visitor-link', '#credentials-status']) {
-    assert.equal(await tab.locator(selector).isVisible(), true, `${selector} is visible`);
+    assert.equal(await tab.visible(selector), true, `${selector} is visible`);
   }
-  const logged = await tab.locator('#event-log [data-event]').evaluateAll((rows) => rows.map((row) => row.dataset.event));
+  const logged = await tab.evaluate(() => [...document.querySelectorAll('#event-log [data-event]')].map((row) => row.dataset.event));
   for (const name of ['lookupWaiting', 'lookupFound', 'viewerOpened', 'connecting', 'screen', 'videoStarted']) {
     assert.ok(logged.includes(name), `${name} is in the log`);
   }
   assert.equal(logged[0], 'videoStarted', 'newest first');
-  assert.match(await tab.frameLocator('#viewer-frame').locator('#key').textContent(), new RegExp(key));
+  assert.match(await tab.frameText('#viewer-frame', '#key'), new RegExp(key));
 
   await env.end(key, { status: 24, iserror: false });
-  await tab.locator('#state[data-state="ended"]').waitFor();
-  await context.close();
+  await tab.waitFor('#state[data-state="ended"]');
+  await session.close();
   assert.deepEqual(problems, []);
 });
 
 test('the demo console counts down a waiting lookup and shows a cancel', async () => {
-  const { tab, context, problems } = await env.open(consoleUrl('9002'));
-  await tab.locator('#credentials-status').filter({ hasText: 'agent 7/ü' }).waitFor();
+  const session = await env.open(consoleUrl('9002'));
+  const { tab, problems } = session;
+  await tab.waitFor('#credentials-status', { hasText: 'agent 7/ü' });
   await tab.click('#join');
-  await tab.locator('#state[data-state="waiting"]').waitFor();
-  await tab.waitForTimeout(1200);
-  const seconds = Number((await tab.textContent('#countdown')).match(/\d+/)[0]);
+  await tab.waitFor('#state[data-state="waiting"]');
+  await tab.sleep(1200);
+  const seconds = Number((await tab.text('#countdown')).match(/\d+/)[0]);
   assert.ok(seconds >= 40 && seconds <= 44, `the countdown shows the lookup window (${seconds} s left)`);
   await tab.click('#cancel');
-  await tab.locator('#state[data-state="canceled"]').waitFor();
-  await context.close();
+  await tab.waitFor('#state[data-state="canceled"]');
+  await session.close();
   assert.deepEqual(problems, []);
 });
 
@@ -70,14 +72,15 @@ test('the demo as `make demo` serves it: the service\'s own console origin, its 
     await fetch(`${webserver}/visitor/api/sessions`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ key: '1234', calltype: 'C' }) });
 
-    const { tab, context, problems } = await env.open(consoleUrl);
-    await tab.locator('#credentials-status').filter({ hasText: 'agent-7' }).waitFor();
-    assert.equal(await tab.inputValue('#webserver'), webserver, 'found through demo-config.json');
+    const session = await env.open(consoleUrl);
+  const { tab, problems } = session;
+    await tab.waitFor('#credentials-status', { hasText: 'agent-7' });
+    assert.equal(await tab.value('#webserver'), webserver, 'found through demo-config.json');
     await tab.fill('#session-key', '1234');
     await tab.check('#use-iframe');
     await tab.click('#join');
-    await tab.locator('#state[data-state="in-session"]').waitFor();
-    await context.close();
+    await tab.waitFor('#state[data-state="in-session"]');
+    await session.close();
     assert.deepEqual(problems, [], 'no CSP violation, no page error');
   } finally {
     service.kill();
@@ -86,41 +89,42 @@ test('the demo as `make demo` serves it: the service\'s own console origin, its 
 
 test('the demo console\'s Presence mode: watch a visitor, see them on the site, Start session, the viewer opens', async () => {
   const visitorid = 'demo-visitor-1';
-  const { tab, context, problems } = await env.open(
-    `${env.consoleOrigin}/?${new URLSearchParams({ webserver: env.webserver, visitorid })}`);
-  await tab.locator('#credentials-status').filter({ hasText: 'agent 7/ü' }).waitFor();
-  assert.equal(await tab.locator('#presence-form').isVisible(), true, '?visitorid= opens the Presence mode');
-  assert.equal(await tab.getAttribute('#visitor-link', 'href'), `${env.webserver}/visitor?visitorid=${visitorid}`);
+  const session = await env.open(`${env.consoleOrigin}/?${new URLSearchParams({ webserver: env.webserver, visitorid })}`);
+  const { tab, problems } = session;
+  await tab.waitFor('#credentials-status', { hasText: 'agent 7/ü' });
+  assert.equal(await tab.visible('#presence-form'), true, '?visitorid= opens the Presence mode');
+  assert.equal(await tab.attribute('#visitor-link', 'href'), `${env.webserver}/visitor?visitorid=${visitorid}`);
   await tab.click('#watch');
-  await tab.locator('#presence[data-state="offline"]').waitFor();
-  assert.equal(await tab.isDisabled('#presence-start'), true, 'no Start session while the visitor is away');
+  await tab.waitFor('#presence[data-state="offline"]');
+  assert.equal(await tab.disabled('#presence-start'), true, 'no Start session while the visitor is away');
 
   // The simulator, as the link opens it: on the site as that visitor.
-  const simulator = await context.newPage();
-  await simulator.goto(await tab.getAttribute('#visitor-link', 'href'));
-  await tab.locator('#presence[data-state="online"]').waitFor();
-  assert.match(await tab.textContent('#presence-page'), /^https:\/\/shop\.example\//);
+  const visitor = await env.visitor(await tab.attribute('#visitor-link', 'href'));
+  const simulator = visitor.tab;
+  await tab.waitFor('#presence[data-state="online"]');
+  assert.match(await tab.text('#presence-page'), /^https:\/\/shop\.example\//);
   await simulator.click('#presence-visibility');
-  await tab.locator('#presence[data-state="hidden"]').waitFor();
+  await tab.waitFor('#presence[data-state="hidden"]');
   await simulator.click('#presence-visibility');
-  await tab.locator('#presence[data-state="online"]').waitFor();
+  await tab.waitFor('#presence[data-state="online"]');
 
-  const viewer = context.waitForEvent('page');
+  const viewer = session.waitForWindow();
   await tab.click('#presence-start');
-  await tab.locator('#state[data-state="asking"]').waitFor();
-  await simulator.locator('#terms[open]').waitFor();
+  await tab.waitFor('#state[data-state="asking"]');
+  await simulator.waitFor('#terms[open]');
   await simulator.click('#terms-accept');
   const opened = await viewer;
-  await opened.locator('#key').waitFor();
-  await tab.locator('#state[data-state="in-session"]').waitFor();
+  await opened.waitFor('#key');
+  await tab.waitFor('#state[data-state="in-session"]');
   for (const name of ['visitorConnected', 'visitorData', 'presenceVisibility', 'presenceOnTerms', 'presenceSessionStart', 'viewerOpened']) {
-    await tab.locator(`#event-log [data-event="${name}"]`).first().waitFor();
+    await tab.waitFor(`#event-log [data-event="${name}"]`);
   }
   mkdirSync(join(root, 'target'), { recursive: true });
-  await tab.screenshot({ path: join(root, 'target/demo-console-presence.png') });
+  await tab.screenshot(join(root, 'target/demo-console-presence.png'));
 
   await tab.click('#presence-stop');
-  await tab.locator('#presence[data-state="idle"]').waitFor();
-  await context.close();
+  await tab.waitFor('#presence[data-state="idle"]');
+  await session.close();
+  await visitor.close();
   assert.deepEqual(problems, []);
 });

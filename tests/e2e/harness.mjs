@@ -1,5 +1,6 @@
 // End-to-end setup: the local Glance service (examples/glance-service, the real binary) on one origin,
-// a console origin served from Node on another, and headless Chromium (/usr/bin/chromium).
+// a console origin served from Node on another, and the engine under test (ENGINE, see
+// tests/support/engines.mjs).
 //
 // The console origin serves www/ at `/`, dist/ at `/dist/`, the bundled npm app at `/app/` and test
 // pages registered with `page(name, html)` at `/e2e/<name>`. Each test file starts its own service
@@ -8,25 +9,45 @@ import { after, before } from 'node:test';
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { join } from 'node:path';
-import { CONTENT_TYPES, fileUnder, launchChromium, root, sendFile, watchProblems } from '../support/local.mjs';
+import { COLLECTOR, COLLECTOR_PATH, ENGINE, launch, withCollector } from '../support/engines.mjs';
+import { CONTENT_TYPES, fileUnder, readBody, root, sendFile } from '../support/local.mjs';
 
 export { root };
+export { ENGINE, isNetworkMessage, poll, sleep, unsupported } from '../support/engines.mjs';
 const SERVICE = join(root, 'target/debug/glance-service');
 
-/** The console origin: www/, dist/, the bundled app and registered pages; everything else is 404. */
-function consoleServer(pages) {
+/** A request the page made, not one the browser makes of its own (a CORS preflight, a favicon). */
+const byThePage = (request) => request.method !== 'OPTIONS' && !request.url.startsWith('/favicon.ico');
+
+/**
+ * The console origin: www/, dist/, the bundled app and registered pages; everything else is 404.
+ * It records every request, and answers `POST /__expose/<name>` with `exposed[name](...args)`.
+ */
+function consoleServer(pages, requests, exposed) {
   const mounts = [['/dist/', 'dist'], ['/app/', 'target/e2e-app'], ['/', 'www']];
   const server = http.createServer(async (request, response) => {
     const path = new URL(request.url, 'http://console').pathname;
+    const body = await readBody(request);
+    requests.push({ method: request.method, url: request.url, body });
     if (path === '/favicon.ico') { response.writeHead(204); return response.end(); }
+    if (path === COLLECTOR_PATH) {
+      response.writeHead(200, { 'Content-Type': CONTENT_TYPES['.js'] });
+      return response.end(COLLECTOR);
+    }
+    const name = path.startsWith('/__expose/') && path.slice('/__expose/'.length);
+    if (name && exposed.has(name)) {
+      const result = await exposed.get(name)(...JSON.parse(body || '[]'));
+      response.writeHead(200, { 'Content-Type': CONTENT_TYPES['.json'] });
+      return response.end(JSON.stringify(result ?? null));
+    }
     const page = pages.get(path);
     if (page) {
       response.writeHead(200, { 'Content-Type': CONTENT_TYPES['.html'], ...page.headers });
-      return response.end(page.body);
+      return response.end(withCollector(page.body));
     }
     const [prefix, dir] = mounts.find(([prefix]) => path.startsWith(prefix));
     const base = join(root, dir);
-    return sendFile(response, base, fileUnder(base, path.slice(prefix.length) || 'index.html'));
+    return sendFile(response, base, fileUnder(base, path.slice(prefix.length) || 'index.html'), {}, withCollector);
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
@@ -58,21 +79,24 @@ async function serviceFor(consoleOrigin) {
 
 export async function start({ popupBlocking = false, args = [] } = {}) {
   const pages = new Map();
-  const server = await consoleServer(pages);
+  const consoleRequests = [];
+  const exposed = new Map();
+  const server = await consoleServer(pages, consoleRequests, exposed);
   const consoleOrigin = `http://127.0.0.1:${server.address().port}`;
   let child;
   let browser;
+  let visitors;
   // Whatever started is stopped again if a later step fails, so a failed start cannot hang the run.
   const release = async () => {
     await browser?.close().catch(() => {});
+    await visitors?.close().catch(() => {});
     child?.kill();
     server.close();
   };
   let webserver;
   try {
     ({ child, webserver } = await serviceFor(consoleOrigin));
-    // Playwright turns popup blocking off; a test of popupblocked needs Chromium's own blocker.
-    browser = await launchChromium({ args, ignoreDefaultArgs: popupBlocking ? ['--disable-popup-blocking'] : [] });
+    browser = await launch({ popupBlocking, args });
   } catch (error) {
     await release();
     throw error;
@@ -87,6 +111,23 @@ export async function start({ popupBlocking = false, args = [] } = {}) {
     if (!response.ok) throw new Error(`${path}: ${response.status} ${JSON.stringify(answer)}`);
     return answer;
   }
+
+  /**
+   * What the service and the console origin received, as absolute URLs (`ws://` for a WebSocket):
+   * the pages' requests, not the browser's own (CORS preflights, favicons) nor the harness's calls to
+   * the service (they have no Origin and go to /dev/ or /visitor/api/).
+   */
+  const requests = {
+    mark: async () => ({ service: (await api('/dev/requests?since=' + Number.MAX_SAFE_INTEGER)).last, console: consoleRequests.length }),
+    since: async (mark) => {
+      const { requests: seen } = await api(`/dev/requests?since=${mark.service}`);
+      const service = seen.filter((request) => !/^\/(dev\/|visitor\/api\/)/.test(request.url) || request.origin)
+        .filter(byThePage)
+        .map((request) => ({ ...request, url: `${request.websocket ? 'ws' : 'http'}://${request.host}${request.url}` }));
+      const own = consoleRequests.slice(mark.console).filter(byThePage).map((request) => ({ ...request, url: consoleOrigin + request.url }));
+      return [...own, ...service];
+    },
+  };
 
   return {
     consoleOrigin,
@@ -109,18 +150,28 @@ export async function start({ popupBlocking = false, args = [] } = {}) {
       return `${consoleOrigin}/e2e/${name}`;
     },
     /**
-     * A fresh context and page on `url`, recording page errors, console errors and every request any
-     * of its pages (popups too) makes.
+     * Lets console pages call `fn` in the test: `consolePage(env, {expose: [name]})` defines
+     * `window[name](...args)`, which resolves with what `fn(...args)` resolved (JSON).
      */
-    async open(url, contextOptions = {}) {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...contextOptions });
-      const problems = [];
-      const requests = [];
-      context.on('page', (tab) => watchProblems(tab, problems));
-      context.on('request', (request) => requests.push({ url: request.url(), method: request.method(), body: request.postData() }));
-      const tab = await context.newPage();
-      if (url) await tab.goto(url);
-      return { context, tab, problems, requests };
+    expose(name, fn) { exposed.set(name, fn); },
+    /**
+     * A fresh browser session on `url` (none: a blank one), recording page errors, console errors and
+     * console messages of its pages, popups included (see engines.mjs for what each engine can see).
+     */
+    async open(url) {
+      const session = await browser.newSession({ requests });
+      if (url) await session.tab.goto(url);
+      return session;
+    },
+    /**
+     * The visitor simulator's browser (the customer's, not the agent's): Chromium on every engine run,
+     * so that a run tests the agent's console in the engine under test.
+     */
+    async visitor(url) {
+      visitors ??= ENGINE === 'chromium' ? browser : await launch({ engine: 'chromium' });
+      const session = await visitors.newSession();
+      await session.tab.goto(url);
+      return session;
     },
     stop: release,
   };
@@ -143,11 +194,17 @@ export function twoServices() {
   return services;
 }
 
-/** A console page that loads the script-tag build, records every event, and points it at the service. */
-export function consolePage(env, { body = '', credentials } = {}) {
+/**
+ * A console page that loads the script-tag build, records every event, and points it at the service.
+ * `expose`: names of functions the test gave `env.expose`, defined in the page.
+ */
+export function consolePage(env, { body = '', credentials, expose = [] } = {}) {
   return `<!doctype html><meta charset="utf-8"><title>e2e console</title>
     <script src="/dist/script/glance-agent.js"></script>
     <script>
+      for (const name of ${JSON.stringify(expose)}) {
+        window[name] = (...args) => fetch('/__expose/' + name, { method: 'POST', body: JSON.stringify(args) }).then((answer) => answer.json());
+      }
       window.events = [];
       window.named = [];
       GLANCE.Agent.webserver = ${JSON.stringify(env.webserver)};
@@ -166,10 +223,20 @@ export function consolePage(env, { body = '', credentials } = {}) {
     </script>${body}`;
 }
 
+/**
+ * A session as Playwright's objects, for the reliability suite, which runs in Chromium only (its soaks
+ * read Chromium's memory figures, and its hundreds of calls test the module, not the engine):
+ * `{tab: Page, context: BrowserContext, problems, session}`.
+ */
+export async function chromiumOnly(opening) {
+  const session = await opening;
+  if (!session.context) throw new Error(`the reliability suite runs in Chromium only (ENGINE=${ENGINE})`);
+  return { tab: session.tab.page, context: session.context, problems: session.problems, session };
+}
+
 /** Polls `read` in the page until it returns a truthy value (or `timeout` ms pass). */
-export async function until(tab, read, arg, timeout = 15000) {
-  const handle = await tab.waitForFunction(read, arg, { timeout, polling: 50 });
-  return handle.jsonValue();
+export function until(tab, read, arg, timeout = 15000) {
+  return tab.waitForFunction(read, arg, { timeout });
 }
 
 export const names = (events) => events.map((event) => `${event.name}:${event.data.service}`);

@@ -26,8 +26,9 @@ test('an esbuild-bundled app importing the npm package joins a session like the 
   await env.startSession(key, 'G');
   const credentials = await env.credentials();
   const query = new URLSearchParams({ webserver: env.webserver, credentials: JSON.stringify(credentials) });
-  const { tab, context, problems } = await env.open(`${env.consoleOrigin}/app/index.html?${query}`);
-  const popup = context.waitForEvent('page');
+  const session = await env.open(`${env.consoleOrigin}/app/index.html?${query}`);
+  const { tab, problems } = session;
+  const popup = session.waitForWindow();
   await tab.click('#join'); // a real click, as an agent would
   await popup;
   await until(tab, () => window.events.some((event) => event.name === 'connecting'));
@@ -38,7 +39,7 @@ test('an esbuild-bundled app importing the npm package joins a session like the 
   assert.deepEqual(names(await tab.evaluate(() => window.events)), ['lookupWaiting:agent', 'lookupFound:agent',
     'viewerOpened:agent', 'connecting:screenshare', 'stats:screenshare']);
   assert.equal(await tab.evaluate(() => window.GLANCE_seen), 'undefined', 'the package leaves window alone');
-  assert.equal(await tab.locator('#log li').count(), 5, 'the app rendered every event');
-  await context.close();
+  assert.equal(await tab.count('#log li'), 5, 'the app rendered every event');
+  await session.close();
   assert.deepEqual(problems, []);
 });

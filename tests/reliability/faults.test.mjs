@@ -3,7 +3,7 @@
 // and nothing escapes as an unhandled rejection or page error.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { consolePage, start } from '../e2e/harness.mjs';
+import { chromiumOnly, consolePage, isNetworkMessage, start } from '../e2e/harness.mjs';
 import { report } from './report.mjs';
 
 let env;
@@ -29,7 +29,7 @@ const CASES = [
 test('each fault settles within its bound, with the retries PROTOCOL.md asks for', async () => {
   await env.startSession('8401');
   const credentials = await env.credentials();
-  const { tab, context, problems } = await env.open(env.page('faults.html', consolePage(env, { credentials })));
+  const { tab, context, problems } = await chromiumOnly(env.open(env.page('faults.html', consolePage(env, { credentials }))));
   const results = [];
   for (const [faults, wait, timeout, expected, attempts, bound] of CASES) {
     await env.faults(faults);
@@ -49,5 +49,5 @@ test('each fault settles within its bound, with the retries PROTOCOL.md asks for
   }
   await context.close();
   report('faults', results);
-  assert.deepEqual(problems.filter((problem) => !problem.includes('Failed to load resource')), []);
+  assert.deepEqual(problems.filter((problem) => !isNetworkMessage(problem)), []);
 });

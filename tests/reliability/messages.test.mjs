@@ -3,7 +3,7 @@
 // itself are never dispatched; malformed ones from the real viewer are dropped; none of them throws.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { consolePage, start, until } from '../e2e/harness.mjs';
+import { chromiumOnly, consolePage, start, until } from '../e2e/harness.mjs';
 import { report } from './report.mjs';
 
 let env;
@@ -32,10 +32,10 @@ test('spoofed and malformed viewer messages are never dispatched and never throw
   const credentials = await env.credentials();
   const otherOrigin = env.consoleOrigin.replace('127.0.0.1', 'localhost');
   env.page('blank.html', '<!doctype html><title>blank</title>');
-  const { tab, context, problems } = await env.open(env.page('messages.html', consolePage(env, { credentials, body: `
+  const { tab, context, problems } = await chromiumOnly(env.open(env.page('messages.html', consolePage(env, { credentials, body: `
     <iframe id="viewer"></iframe>
     <iframe id="stranger" src="${otherOrigin}/e2e/blank.html"></iframe>
-    <iframe id="sibling" src="${env.webserver}/visitor"></iframe>` })));
+    <iframe id="sibling" src="${env.webserver}/visitor"></iframe>` }))));
   await tab.evaluate(() => GLANCE.Agent.joinSession('8101', { iframe: 'viewer' }));
   await until(tab, () => events.some((e) => e.name === 'connecting'));
   const before = await tab.evaluate(() => events.length);

@@ -4,7 +4,7 @@
 // warmed-up start, and the server must be left with no agent socket open.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { consolePage, start } from '../e2e/harness.mjs';
+import { chromiumOnly, consolePage, start } from '../e2e/harness.mjs';
 import { CATCH_WASM_MEMORY, MEMORY_ARGS } from '../support/local.mjs';
 import { report } from './report.mjs';
 
@@ -39,11 +39,11 @@ const PAGE = `<script>
 </script>`;
 
 test(`presence soak: ${CYCLES} connect/disconnect cycles grow neither heap by 1 MB and leave no socket open`, async () => {
-  const visitor = await env.open(`${env.webserver}/visitor?visitorid=${VISITOR}`);
-  await visitor.tab.locator('#presence-state[data-state="online"]').waitFor();
+  const visitor = await env.visitor(`${env.webserver}/visitor?visitorid=${VISITOR}`);
+  await visitor.tab.waitFor('#presence-state[data-state="online"]');
   const credentials = await env.credentials();
-  const { tab, context, problems } = await env.open(env.page('presence-soak.html',
-    CATCH_WASM_MEMORY + consolePage(env, { credentials, body: PAGE })));
+  const { tab, context, problems } = await chromiumOnly(env.open(env.page('presence-soak.html',
+    CATCH_WASM_MEMORY + consolePage(env, { credentials, body: PAGE }))));
   await tab.evaluate(({ count, visitor }) => cycles(count, visitor), { count: WARM_UP, visitor: VISITOR });
   const begin = await tab.evaluate(() => measure());
 
@@ -62,7 +62,7 @@ test(`presence soak: ${CYCLES} connect/disconnect cycles grow neither heap by 1 
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   await context.close();
-  await visitor.context.close();
+  await visitor.close();
 
   const connects = WARM_UP + CYCLES + (WARM_UP + CYCLES) / 2;
   const figures = {

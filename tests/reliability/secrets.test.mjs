@@ -2,7 +2,7 @@
 // the library, in no event payload and in no error message, through a whole shift's worth of calls.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { consolePage, start, until } from '../e2e/harness.mjs';
+import { chromiumOnly, consolePage, start, until } from '../e2e/harness.mjs';
 import { report } from './report.mjs';
 
 let env;
@@ -13,7 +13,7 @@ test('the login key is in no URL, console message, event payload or error messag
   await env.startSession('8201', 'C');
   const credentials = await env.credentials();
   const signature = credentials.loginkey.split('$')[3];
-  const { tab, context, requests, problems } = await env.open();
+  const { tab, context, problems, session } = await chromiumOnly(env.open());
   const consoleOutput = [];
   // The text and every argument's value: a key inside a logged object does not show in the text.
   const record = (message) => consoleOutput.push(Promise.all(message.args().map((arg) => arg.jsonValue().then(
@@ -46,6 +46,7 @@ test('the login key is in no URL, console message, event payload or error messag
   await tab.waitForTimeout(500);
   const seen = await tab.evaluate(() => ({ events: JSON.stringify(events), errors }));
   const consoleTexts = await Promise.all(consoleOutput);
+  const requests = await session.requests();
   await context.close();
 
   const leaks = {

@@ -3,7 +3,7 @@
 // each grow by less than 1 MB from a warmed-up start.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { consolePage, start } from '../e2e/harness.mjs';
+import { chromiumOnly, consolePage, start } from '../e2e/harness.mjs';
 import { CATCH_WASM_MEMORY, MEMORY_ARGS } from '../support/local.mjs';
 import { report } from './report.mjs';
 
@@ -50,8 +50,8 @@ const PAGE = `<iframe id="viewer"></iframe><script>
 test(`soak: ${CYCLES} join/event/close cycles and ${EVENTS} relayed events grow neither heap by 1 MB`, async () => {
   await env.startSession('8301', 'G');
   const credentials = await env.credentials();
-  const { tab, context, problems } = await env.open(env.page('soak.html',
-    CATCH_WASM_MEMORY + consolePage(env, { credentials, body: PAGE })));
+  const { tab, context, problems } = await chromiumOnly(env.open(env.page('soak.html',
+    CATCH_WASM_MEMORY + consolePage(env, { credentials, body: PAGE }))));
   // Warm-up: the first thousand events cost about 600 KB of heap once (V8's code and feedback for the
   // path), and then nothing more (measured over four further rounds of 10,000); the soak starts after it.
   await tab.evaluate((count) => cycles(count), WARM_UP);

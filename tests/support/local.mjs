@@ -1,6 +1,7 @@
 // What every browser harness here shares (tests/browser, tests/e2e, bench): local HTTP servers on
 // 127.0.0.1, static files confined to one folder, Debian's Chromium with the flags these machines
-// need, a page's error collection, and stub answers for services that do not check signatures.
+// need, and stub answers for services that do not check signatures. The engines and their sessions
+// are in engines.mjs.
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
@@ -60,8 +61,11 @@ export function readBody(request) {
   });
 }
 
-/** Serves `file` if it lies inside `base`, else (or if it cannot be read) answers 404. */
-export async function sendFile(response, base, file, headers = {}) {
+/**
+ * Serves `file` if it lies inside `base`, else (or if it cannot be read) answers 404. `html` rewrites
+ * an HTML file's text (the harnesses put their collector in).
+ */
+export async function sendFile(response, base, file, headers = {}, html = (text) => text) {
   if (!normalize(file).startsWith(join(base, sep))) { // join: `base` may end in a separator already
     response.writeHead(404);
     return response.end();
@@ -69,7 +73,7 @@ export async function sendFile(response, base, file, headers = {}) {
   try {
     const bytes = await readFile(file);
     response.writeHead(200, { ...headers, 'Content-Type': CONTENT_TYPES[extname(file)] || 'application/octet-stream' });
-    response.end(bytes);
+    response.end(extname(file) === '.html' ? html(bytes.toString('utf8')) : bytes);
   } catch {
     response.writeHead(404);
     response.end();
@@ -84,7 +88,7 @@ export function launchChromium({ args = [], ignoreDefaultArgs = [] } = {}) {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...args], ignoreDefaultArgs });
 }
 
-/** Collects `tab`'s uncaught errors and console errors into `problems`. */
+/** Collects a Playwright page's uncaught errors and console errors into `problems`. */
 export function watchProblems(tab, problems) {
   tab.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
   tab.on('console', (message) => { if (message.type() === 'error') problems.push(`console: ${message.text()}`); });

@@ -85,6 +85,9 @@ async function watch(visitorid: string): Promise<void> {
     void connected;
   });
   Agent.addEventListener('presenceVisibility', (_name, event) => console.log(event.visibility === 'hidden'));
+  Agent.addEventListener('presenceFailed', (_name, event) => {
+    if (event.reason === 'authorization') console.log('refused:', event.message?.toUpperCase());
+  });
   const start = await Agent.once('presenceSessionStart');
   const key: string = start.ssnkey;
   const viewer: Window = await Agent.presenceStartSession(key, { args: { video: true } }, { timeout: 90000, iframe: 'viewer' });

@@ -51,6 +51,8 @@ pub struct App {
     changed: watch::Sender<u64>,
     /// Presence: tokens, visitors' and agents' sockets, switches.
     pub presence: Presence,
+    /// Every request received (`GET /dev/requests`).
+    pub requests: Mutex<crate::requests::RequestLog>,
     tokens_made: std::sync::atomic::AtomicU64,
 }
 
@@ -76,6 +78,7 @@ impl App {
             faults: Mutex::default(),
             changed: watch::channel(0).0,
             presence: Presence::default(),
+            requests: Mutex::default(),
             tokens_made: std::sync::atomic::AtomicU64::new(0),
         }
     }

@@ -6,6 +6,7 @@ mod config;
 mod console;
 mod loginkey;
 mod presence;
+mod requests;
 mod service;
 mod signin;
 mod store;
@@ -77,7 +78,9 @@ fn service_routes(app: Arc<App>) -> Router {
         .route("/visitorws", get(presence::visitor_socket))
         .route("/dev/presence", get(presence::get_switches).post(presence::set_switches))
         .route("/dev/presence/frames", post(presence::send_frames))
+        .route("/dev/requests", get(requests::list))
         .layer(middleware::from_fn_with_state(app.clone(), cors))
+        .layer(middleware::from_fn_with_state(app.clone(), requests::record))
         .with_state(app)
 }
 
