@@ -69,6 +69,30 @@ pub enum Output<V> {
     FindWindow { id: Id, name: String },
 }
 
+/// How the page's document came to be: `history.length` and the navigation's `type` (Navigation
+/// Timing: `navigate`, `reload`, `back_forward`; `None` where the browser does not say).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Arrival {
+    /// `history.length`.
+    pub history_length: u32,
+    /// The navigation's type.
+    pub navigation: Option<String>,
+}
+
+impl Arrival {
+    /// A reload (F5, or a console that reloads itself), with more history before it.
+    pub fn reload(history_length: u32) -> Arrival {
+        Arrival { history_length, navigation: Some("reload".into()) }
+    }
+
+    /// The first document of a tab: a tab opened by another page starts with a copy of that page's
+    /// `sessionStorage`, and what it finds there is the other tab's. (Looking a window up by its name
+    /// makes the one who looks its opener: the other tab's viewer would report here from then on.)
+    pub fn is_first_document(&self) -> bool {
+        self.history_length <= 1 && self.navigation.as_deref().is_none_or(|navigation| navigation == "navigate")
+    }
+}
+
 /// What looking for a window by its name found.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Found<V> {
@@ -354,8 +378,9 @@ pub enum Input<V> {
     SocketFrame(Id, String),
     /// Socket `Id` closed with this code.
     SocketClosed(Id, u16),
-    /// The page has loaded (its own scripts have run): what this tab kept in `sessionStorage`.
-    Restore(Option<String>),
+    /// The page has loaded (its own scripts have run): what this tab kept in `sessionStorage`, and how
+    /// this document came to be.
+    Restore(Option<String>, Arrival),
     /// What `FindWindow` `Id` found.
     WindowFound(Id, Found<V>),
 }

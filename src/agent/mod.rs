@@ -168,7 +168,7 @@ impl<V: Clone + PartialEq> Agent<V> {
             Input::SocketOpened(id) => self.socket_opened(id),
             Input::SocketFrame(id, text) => self.socket_frame(id, &text),
             Input::SocketClosed(id, code) => self.socket_closed(id, code),
-            Input::Restore(stored) => self.restore(stored.as_deref()),
+            Input::Restore(stored, arrival) => self.restore(stored.as_deref(), &arrival),
             Input::WindowFound(id, found) => self.window_found(id, found),
         }
     }

@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use super::{Agent, AgentData, Data, Id, Message, Mode, Output, Read, Request, Value};
+use super::{Agent, AgentData, Arrival, Data, Id, Message, Mode, Output, Read, Request, Value};
 use crate::credentials::Credentials;
 use crate::diagnose::policy_severs_popups;
 use crate::error::AgentError;
@@ -508,15 +508,16 @@ impl<V: Clone + PartialEq> Agent<V> {
     }
 
     /// The page has loaded: the viewers this tab kept before a reload are looked for by name, unless
-    /// the page set `resume = false`. Only those that loaded the webserver's origin are. What the tab
-    /// keeps is written from then on (viewers opened before are kept too).
-    pub fn restore(&mut self, stored: Option<&str>) {
+    /// the page set `resume = false`. The webserver need not be set yet (consoles often set it once
+    /// their configuration has loaded): a viewer's events are heard once it is, as always. What the
+    /// tab keeps is written from then on (viewers opened before are kept too).
+    pub fn restore(&mut self, stored: Option<&str>, arrival: &Arrival) {
         if std::mem::replace(&mut self.viewers.restored, true) {
             return;
         }
         self.viewers.stored = stored.map(str::to_owned);
-        let json = stored.and_then(Json::parse);
-        let origin = self.settings.webserver.origin().to_owned();
+        // What a tab's first document finds was copied from the tab that opened it: forgotten.
+        let json = stored.filter(|_| !arrival.is_first_document()).and_then(Json::parse);
         for item in json.as_ref().map(Json::items).unwrap_or_default() {
             let Some(entry) = item.as_object() else { continue };
             let field = |name| entry.text(name).map(str::to_owned).unwrap_or_default();
@@ -527,7 +528,7 @@ impl<V: Clone + PartialEq> Agent<V> {
                 ssnid: field("ssnid"),
                 origin: field("origin"),
             };
-            if self.settings.resume && !kept.name.is_empty() && kept.origin == origin {
+            if self.settings.resume && !kept.name.is_empty() && !kept.origin.is_empty() {
                 let id = self.next_id();
                 self.emit(Output::FindWindow { id, name: kept.name.clone() });
                 self.viewers.finding.push(Kept { id, ..kept });
@@ -558,7 +559,8 @@ impl<V: Clone + PartialEq> Agent<V> {
                 self.fire_agent(VIEWER_RESUMED, AgentData { ssnkey, close: Some(id), ..AgentData::default() });
             }
             Found::Blank(window) => self.emit(Output::Close(window)),
-            _ => {}
+            // Nothing, or one this page holds already: only forgotten.
+            Found::Nothing | Found::Window(_) => {}
         }
         self.keep_viewers();
     }

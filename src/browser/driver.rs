@@ -20,7 +20,7 @@ use super::js::{self, to_error};
 use super::net;
 use super::page::{self, HiddenFrame};
 use super::signal::{self, Listener};
-use crate::agent::{Agent, Call as Started, Data, Found, Id, Input, Output, PresenceData, Value, STORAGE_KEY};
+use crate::agent::{Agent, Arrival, Call as Started, Data, Found, Id, Input, Output, PresenceData, Value, STORAGE_KEY};
 use crate::error::AgentError;
 use crate::events::AGENT_SERVICE;
 use crate::presence::{MAX_FRAME_CHARS, PRESENCE_SERVICE};
@@ -331,6 +331,17 @@ fn after_load() {
     let _ = js::call(&js::global(), "setTimeout", &[&callback(Kind::Restore, 0).into(), &0.into()]);
 }
 
+/// How this document came to be: `history.length` and the navigation's type.
+fn arrival() -> Arrival {
+    let global = js::global();
+    let history_length = js::get(&global, "history").and_then(|history| js::get(&history, "length"));
+    let history_length = history_length.ok().and_then(|length| length.as_f64()).map_or(0, |length| length as u32);
+    let performance = js::get(&global, "performance").unwrap_or(JsValue::UNDEFINED);
+    let entries = js::call(&performance, "getEntriesByType", &[&"navigation".into()]);
+    let navigation = entries.and_then(|entries| js::get(&entries, "0")).ok().and_then(|entry| js::text(&entry, "type"));
+    Arrival { history_length, navigation }
+}
+
 /// Tells the agent which of `windows` read as closed (a window that cannot say counts as closed).
 pub fn check_closed(windows: Vec<(Id, JsValue)>) {
     for (id, window) in windows {
@@ -484,7 +495,7 @@ fn called_back(kind: u32, id: Id, argument: JsValue) {
         Kind::Restore => {
             let stored = session_storage()
                 .and_then(|storage| js::call(&storage, "getItem", &[&STORAGE_KEY.into()]).ok()?.as_string());
-            input(Input::Restore(stored));
+            input(Input::Restore(stored, arrival()));
         }
     }
 }

@@ -47,6 +47,31 @@ test('the demo console signs in by itself, joins, shows the state and a live eve
   assert.deepEqual(problems, []);
 });
 
+test('the demo console, reloaded with a viewer window open, shows the session taken back', async () => {
+  const key = '9003';
+  await env.startSession(key, 'C');
+  const session = await env.open(consoleUrl(key));
+  const { tab, problems } = session;
+  await tab.waitFor('#credentials-status', { hasText: 'agent 7/ü' });
+  const popup = session.waitForWindow();
+  await tab.click('#join');
+  await popup;
+  await tab.waitFor('#state[data-state="in-session"]');
+
+  await tab.reload();
+  await tab.waitFor('#state-detail', { hasText: `the viewer of session ${key}` });
+  assert.equal(await tab.attribute('#state', 'data-state'), 'viewer-open');
+  assert.match(await tab.text('#state-detail'), /Taken back after the reload: the viewer of session 9003 \(ssnid [^)]+\) is still open/);
+  await tab.waitFor('#event-log [data-event="viewerResumed"]');
+  assert.equal(await tab.visible('#close-viewer'), true, 'the viewer can be closed from the console');
+  await env.emit(key, 'navigate', { url: 'https://shop.example/resumed' });
+  await tab.waitFor('#event-log [data-event="navigate"]');
+  await tab.click('#close-viewer');
+  await tab.waitFor('#state[data-state="viewer-closed"]');
+  await session.close();
+  assert.deepEqual(problems, []);
+});
+
 test('the demo console counts down a waiting lookup and shows a cancel', async () => {
   const session = await env.open(consoleUrl('9002'));
   const { tab, problems } = session;

@@ -186,6 +186,7 @@ export async function launch({ popupBlocking = false, args = [], engine = ENGINE
  * - `problems`: uncaught errors and console errors (`pageerror: …`, `console: …`) of its pages;
  * - `consoleMessages`: the text of every console message of its pages;
  * - `waitForWindow()`: the next window any of its pages opens, as a Tab (call it before the action);
+ * - `newTab()`: a second tab of the same browser, blank, as a user would open one (no opener);
  * - `windowCount()`; `requests()`: what the local servers received since the session was handed out;
  * - `close()`.
  * `attach({requests})` hands it out: `requests` is `{mark(), since(mark)}` from the harness, where the
@@ -234,6 +235,11 @@ function chromiumSession(context) {
       opened.add(page);
       return tabOf(page);
     },
+    async newTab() {
+      const page = await context.newPage();
+      opened.add(page);
+      return tabOf(page);
+    },
     async windowCount() { return context.pages().length; },
     async close() { await context.close(); },
   }).start();
@@ -245,6 +251,7 @@ function chromiumTab(page, session) {
     page,
     session,
     goto: async (url) => { await page.goto(url); },
+    reload: async () => { await page.reload(); },
     evaluate: (fn, arg) => page.evaluate(fn, arg),
     waitForFunction: async (fn, arg, { timeout = 15000 } = {}) =>
       (await page.waitForFunction(fn, arg, { timeout, polling: 50 })).jsonValue(),
@@ -434,6 +441,13 @@ async function webdriverSession(engine, popupBlocking) {
       seen.add(handle);
       return tabOf(handle);
     },
+    async newTab() {
+      // From a window still open: the current one may be a tab the test has closed.
+      const [open] = await handles();
+      const { handle } = await run(open, '/window/new', 'POST', { type: 'tab' });
+      seen.add(handle);
+      return tabOf(handle);
+    },
     async windowCount() { return (await handles()).length; },
     async isOpen(handle) { return (await handles()).includes(handle); },
     async close() {
@@ -487,6 +501,10 @@ function webdriverTab(handle, session, run, engine) {
     goto: async (url) => {
       await session.collect?.(handle);
       await run(handle, '/url', 'POST', { url });
+    },
+    reload: async () => {
+      await session.collect?.(handle);
+      await run(handle, '/refresh', 'POST', {});
     },
     evaluate: exec,
     waitForFunction: (fn, arg, { timeout = 15000 } = {}) =>

@@ -2,7 +2,7 @@
 //! a reloaded console takes them back.
 
 use super::sim::{found, Sim, WEBSERVER};
-use crate::agent::{AgentData, Call, Data, Input, Message, Output, Value, ViewerOptions};
+use crate::agent::{AgentData, Arrival, Call, Data, Input, Message, Output, Value, ViewerOptions};
 use crate::json::Json;
 
 fn joined(sim: &mut Sim, key: &str) -> String {
@@ -133,6 +133,39 @@ fn a_viewer_closed_during_the_reload_leaves_no_window_behind() {
 }
 
 #[test]
+fn a_tab_opened_by_the_console_never_takes_over_its_viewer() {
+    // A tab another page opened starts with a copy of that page's sessionStorage; looking the viewer
+    // up by its name from there would make the new tab its opener. Its first document looks up nothing.
+    let mut first = Sim::new();
+    joined(&mut first, "4400");
+    let copied = first.storage.clone();
+    for navigation in [Some("navigate"), None] {
+        let mut second = Sim::new();
+        second.storage = copied.clone();
+        second.arrive(Arrival { history_length: 1, navigation: navigation.map(str::to_owned) }, |_| {});
+        assert!(!second.log.iter().any(|output| matches!(output, Output::FindWindow { .. })), "not looked for");
+        assert!(!second.event_names().contains(&"viewerResumed".to_owned()));
+        assert!(second.windows.is_empty() && second.agent.sessions().is_empty());
+        assert_eq!(second.storage, None, "the copy is forgotten; the first tab keeps its own");
+    }
+    assert_eq!(kept(&first).len(), 1);
+}
+
+#[test]
+fn a_reload_or_a_later_page_of_the_same_tab_takes_the_viewer_back() {
+    for arrival in [
+        Arrival::reload(1),
+        Arrival { history_length: 2, navigation: Some("navigate".into()) },
+        Arrival { history_length: 3, navigation: Some("back_forward".into()) },
+    ] {
+        let mut sim = Sim::new();
+        joined(&mut sim, "4400");
+        sim.arrive(arrival.clone(), |_| {});
+        assert!(sim.event_names().contains(&"viewerResumed".to_owned()), "{arrival:?}");
+    }
+}
+
+#[test]
 fn a_viewer_opened_before_the_page_has_loaded_does_not_overwrite_what_the_tab_kept() {
     let mut sim = Sim::new();
     joined(&mut sim, "4400");
@@ -144,14 +177,14 @@ fn a_viewer_opened_before_the_page_has_loaded_does_not_overwrite_what_the_tab_ke
     let call = sim.call(Call::OpenViewer { key: "5500".into(), options: ViewerOptions::default() });
     assert!(matches!(sim.outcome(call), Some(Ok(_))));
     assert_eq!(sim.storage, stored, "not written before the page has loaded");
-    sim.input(Input::Restore(stored));
+    sim.input(Input::Restore(stored, Arrival::reload(1)));
     let keys: Vec<String> = kept(&sim).into_iter().map(|(_, key, _, _)| key).collect();
     assert_eq!(keys, ["5500", "4400"], "both kept once it has");
     assert!(sim.event_names().contains(&"viewerResumed".to_owned()));
 }
 
 #[test]
-fn resume_false_never_takes_viewers_back_and_other_origins_are_not_trusted() {
+fn resume_false_never_takes_viewers_back() {
     let mut sim = Sim::new();
     joined(&mut sim, "4400");
     let stored = sim.storage.clone();
@@ -159,8 +192,31 @@ fn resume_false_never_takes_viewers_back_and_other_origins_are_not_trusted() {
     assert!(!sim.event_names().contains(&"viewerResumed".to_owned()));
     assert!(!sim.log.iter().any(|output| matches!(output, Output::FindWindow { .. })), "not even looked for");
     assert_eq!(sim.storage, None);
+    sim.storage = stored.clone();
+    sim.reload_with(|agent| agent.settings.resume = true);
+    assert!(sim.event_names().contains(&"viewerResumed".to_owned()), "true again: taken back");
+}
 
-    sim.storage = stored.map(|text| text.replace(WEBSERVER, "https://evil.test"));
-    sim.reload();
-    assert!(!sim.event_names().contains(&"viewerResumed".to_owned()));
+#[test]
+fn a_viewer_is_taken_back_before_the_page_sets_its_webserver_and_heard_once_it_has() {
+    let mut sim = Sim::new();
+    let window = joined(&mut sim, "4400");
+    let webserver = sim.agent.settings.webserver.clone();
+    sim.reload_with(|agent| agent.settings.webserver = crate::url::Webserver::GLANCE);
+    assert!(sim.event_names().contains(&"viewerResumed".to_owned()));
+    let message = |sim: &mut Sim| {
+        sim.input(Input::Message(Message {
+            source: window.clone(),
+            origin: WEBSERVER.into(),
+            name: "navigate".into(),
+            data: None,
+            login_key: None,
+            reason: None,
+        }))
+    };
+    message(&mut sim);
+    assert!(!sim.event_names().contains(&"navigate".to_owned()), "only the webserver's origin is heard");
+    sim.agent.settings.webserver = webserver;
+    message(&mut sim);
+    assert!(sim.event_names().contains(&"navigate".to_owned()));
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::agent::{Agent, Call, Data, Event, Found, How, Id, Input, Load, Output, Place, Request, Value};
+use crate::agent::{Agent, Arrival, Call, Data, Event, Found, How, Id, Input, Load, Output, Place, Request, Value};
 use crate::credentials::{CredentialsInput, PartnerIdInput};
 use crate::error::AgentError;
 use crate::protocol::Reply;
@@ -148,7 +148,7 @@ impl Sim {
             listening: false,
             soon_fires: true,
         };
-        sim.input(Input::Restore(None));
+        sim.input(Input::Restore(None, Arrival::default()));
         sim
     }
 
@@ -276,6 +276,11 @@ impl Sim {
     /// [`Sim::reload`], with `before` run on the new agent before the page has loaded (the page's own
     /// settings).
     pub fn reload_with(&mut self, before: impl FnOnce(&mut Agent<V>)) {
+        self.arrive(Arrival::reload(2), before);
+    }
+
+    /// A new document in this tab, which came to be as `arrival` says.
+    pub fn arrive(&mut self, arrival: Arrival, before: impl FnOnce(&mut Agent<V>)) {
         let mut agent = Agent::new(11);
         agent.settings.webserver = self.agent.settings.webserver.clone();
         before(&mut agent);
@@ -287,7 +292,7 @@ impl Sim {
         self.asks.clear();
         self.listening = false;
         let stored = self.storage.clone();
-        self.input(Input::Restore(stored));
+        self.input(Input::Restore(stored, arrival));
     }
 
     // ---- looking at what happened ----
