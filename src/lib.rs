@@ -1,11 +1,13 @@
 //! glance-agent: the Glance Browser Agent API (`window.GLANCE.Agent`) in Rust, compiled to WebAssembly.
 //!
 //! Two layers:
-//! - a pure core with no browser dependency, tested natively with `cargo test`: [`credentials`],
-//!   [`settings`], [`schedule`], [`protocol`] (with [`xml`]), [`url`], [`events`], [`diagnose`],
-//!   [`surface`] and [`error`];
-//! - the browser layer (`browser`, wasm32 only): the `#[wasm_bindgen]` boundary, the agent state, and
-//!   one task per lookup, sign-in or viewer, over `fetch`, timers, windows, frames and messages.
+//! - a pure core with no browser dependency, tested natively with `cargo test`: the [`agent`] itself,
+//!   a sans-IO state machine (inputs in, outputs out) with every rule and all state, and what it is
+//!   made of: [`credentials`], [`settings`], [`schedule`], [`protocol`], [`presence`], [`xml`],
+//!   [`json`], [`form`], [`url`], [`events`], [`diagnose`], [`surface`] and [`error`];
+//! - the browser layer (`browser`, wasm32 only): the `#[wasm_bindgen]` boundary and the one driver that
+//!   performs the agent's outputs (`fetch`, timers, windows, frames, sockets, storage) and feeds back
+//!   what the browser saw.
 //!
 //! The JavaScript in `js/` loads the module, queues calls made before it is ready, and installs it as
 //! `window.GLANCE.Agent`; every rule and all state are here. See `docs/DESIGN.md`.

@@ -511,7 +511,10 @@ fn to_value(value: Value<JsValue>) -> JsValue {
             js::parse(&crate::json::array(sessions.iter().map(crate::protocol::AgentSession::json)))
         }
         Value::Report(report) => {
-            let serializer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+            // A check not tried reads `ok: null`, as the reference gives it, not a missing field.
+            let serializer = serde_wasm_bindgen::Serializer::new()
+                .serialize_maps_as_objects(true)
+                .serialize_missing_as_null(true);
             serde::Serialize::serialize(&*report, &serializer).unwrap_or_default()
         }
         Value::Page(window) => window,
