@@ -512,9 +512,8 @@ fn to_value(value: Value<JsValue>) -> JsValue {
         }
         Value::Report(report) => {
             // A check not tried reads `ok: null`, as the reference gives it, not a missing field.
-            let serializer = serde_wasm_bindgen::Serializer::new()
-                .serialize_maps_as_objects(true)
-                .serialize_missing_as_null(true);
+            let serializer =
+                serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true).serialize_missing_as_null(true);
             serde::Serialize::serialize(&*report, &serializer).unwrap_or_default()
         }
         Value::Page(window) => window,
