@@ -100,11 +100,17 @@ test("a lookup started inside another one's lookupWaiting has its own signal", a
   const outcomes = await session.tab.evaluate(async () => {
     const first = new AbortController();
     let second;
+    let secondStarted;
+    const started = new Promise((resolve) => { secondStarted = resolve; });
     GLANCE.Agent.addEventListener('lookupWaiting', (name, data) => {
-      if (data.ssnkey === '3101' && !second) second = outcome(GLANCE.Agent.lookupSession('3102', { wait: false }));
+      if (data.ssnkey === '3101' && !second) {
+        second = outcome(GLANCE.Agent.lookupSession('3102', { wait: false }));
+        secondStarted();
+      }
     });
     const firstDone = outcome(GLANCE.Agent.lookupSession('3101', { signal: first.signal }));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Aborted once the second lookup has started (a fixed delay raced the module's loading).
+    await started;
     first.abort();
     return [await firstDone, await second];
   });
