@@ -214,7 +214,9 @@ fn perform(output: Output<JsValue>) {
             input(Input::UrlParsed(id, parts));
         }
         Output::OpenWindow { id, name, features, label } => {
-            let window = page::open_window("about:blank", &name, &features);
+            // No URL: a window of that name already open (a named viewer) is not sent to about:blank,
+            // whose navigation WebKit may finish after the viewer's and so cancel it; a new one is blank.
+            let window = page::open_window("", &name, &features);
             if let Some(window) = &window {
                 // A window that is not ours to label is still the one to load the viewer into.
                 page::label_window(window, &label);

@@ -77,7 +77,7 @@ pub fn load_viewer(load: &Load<JsValue>) -> Option<JsValue> {
             let view = match (waiting, &load.how) {
                 (Some(waiting), How::Post { .. }) => waiting,
                 (Some(waiting), How::Get(url)) => set(&waiting, "location", url).then_some(waiting)?,
-                (None, How::Post { .. }) => open_window("about:blank", name, features)?,
+                (None, How::Post { .. }) => open_window("", name, features)?,
                 (None, How::Get(url)) => open_window(url, name, features)?,
             };
             if let How::Post { action, fields } = &load.how {

@@ -3,7 +3,7 @@
 // `once`, one viewer per session, the agent's viewer parameters, inSession and diagnose.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
-import { consolePage, names, poll, start, unsupported, until } from './harness.mjs';
+import { consolePage, names, poll, start, until } from './harness.mjs';
 
 let env;
 let blocking;
@@ -160,8 +160,7 @@ test('disposers remove their listener; once() resolves the next event and can be
   assert.deepEqual(session.problems, []);
 });
 
-test('a named viewer window: a second viewer of the same windowName loads into that window',
-  unsupported({ webkit: 'open defect: in WebKitGTK the second viewer sometimes never reports connecting (1 run in 3); cause not yet found' }), async () => {
+test('a named viewer window: a second viewer of the same windowName loads into that window', async () => {
   await env.startSession('6010');
   await env.startSession('6011');
   const session = await env.open(env.page('window-name.html', consolePage(env, { credentials })));
