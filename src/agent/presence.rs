@@ -74,7 +74,11 @@ struct Connection {
     credentials: Option<Credentials>,
     token: Option<String>,
     settings: Option<Settings>,
+    /// Reconnect attempts since the socket was last connected: the backoff's step.
     attempt: u32,
+    /// Looks for an absent visitor since they were last found: a count of its own, so that waiting
+    /// for a visitor does not stretch a later reconnect's backoff.
+    looks: u32,
     /// A fresh token was fetched after a refusal: a second refusal fails the connection.
     reauthorized: bool,
     /// The server a `redirect` named, for the next socket.
@@ -179,6 +183,7 @@ impl<V: Clone + PartialEq> Agent<V> {
             token: None,
             settings: None,
             attempt: 0,
+            looks: 0,
             reauthorized: false,
             redirected: None,
             moved: false,
@@ -416,7 +421,12 @@ impl<V: Clone + PartialEq> Agent<V> {
 
     fn visitor_found(&mut self, reply: &Reply) {
         match read_direct_server(reply) {
-            Ok(Some(direct)) => self.open_socket(direct),
+            Ok(Some(direct)) => {
+                if let Some(connection) = self.connection() {
+                    connection.looks = 0;
+                }
+                self.open_socket(direct);
+            }
             // Not on the site yet (or not found): look again soon; no socket to nowhere (D8).
             Ok(None) | Err(Refusal::NotFound) => self.pause(Pause::LookForVisitor),
             Err(Refusal::Failed(_)) => self.pause(Pause::Reconnect),
@@ -438,8 +448,12 @@ impl<V: Clone + PartialEq> Agent<V> {
     fn pause(&mut self, why: Pause) {
         let jitter = self.random();
         let Some(connection) = self.connection() else { return };
-        let ms = why.ms(connection.attempt, jitter);
-        connection.attempt = connection.attempt.saturating_add(1);
+        let count = match why {
+            Pause::Reconnect => &mut connection.attempt,
+            Pause::LookForVisitor => &mut connection.looks,
+        };
+        let ms = why.ms(*count, jitter);
+        *count = count.saturating_add(1);
         self.presence.phase = why.phase();
         let timer = self.timer(ms);
         if let Some(connection) = self.connection() {

@@ -373,8 +373,9 @@ test('a redirect frame moves the socket to the server it names; one that keeps m
   const here = new URL(services.env.webserver);
   const other = `localhost:${here.port}`; // the same server under another name
   await rawFrames(services.env, [JSON.stringify({ type: 'redirect', data: { direct: other } })]);
-  await until(agent.tab, () => GLANCE.Agent.presenceState === 'connected' && events.filter((e) => e.name === 'visitorConnected').length >= 1);
   await eventually(async () => (await sockets()).includes(other), 'the new socket is on the named server');
+  // Connected on the new socket before the next move (the state read connected before the first, too).
+  await until(agent.tab, () => GLANCE.Agent.presenceState === 'connected' && events.filter((e) => e.name === 'visitorConnected').length >= 1);
   const moved = Date.now();
   await rawFrames(services.env, [JSON.stringify({ type: 'redirect', data: { direct: here.host } })]);
   await eventually(async () => (await sockets()).includes(here.host), 'and back');

@@ -231,6 +231,26 @@ fn a_redirect_moves_the_socket_and_a_second_in_a_row_is_backed_off_from() {
 }
 
 #[test]
+fn waiting_for_the_visitor_does_not_stretch_a_later_backoff() {
+    let mut sim = Sim::new();
+    connect(&mut sim, DIRECT);
+    for _ in 0..6 {
+        sim.answer("findvisitor", 200, r#"{"visitorfound":false}"#);
+        sim.advance(sim.next_timer_in().expect("a pause"));
+    }
+    sim.answer("findvisitor", 200, r#"{"visitorfound":true,"directserver":"d1.test"}"#);
+    sim.input(Input::SocketOpened(socket(&sim)));
+    frame(&mut sim, r#"{"type":"connected","keepalive":30}"#);
+    frame(&mut sim, r#"{"type":"redirect","data":{"direct":"p2.test"}}"#);
+    frame(&mut sim, r#"{"type":"redirect","data":{"direct":"p3.test"}}"#);
+    // The first step of the backoff (0.5–1 s), not the seventh (30–60 s).
+    let pause = sim.next_timer_in().expect("a pause");
+    assert!((500..1000).contains(&pause), "{pause}");
+    sim.advance(pause);
+    assert_eq!(sim.sockets.values().next().map(String::as_str), Some("wss://p3.test/agent"));
+}
+
+#[test]
 fn disconnect_releases_everything_and_late_frames_are_not_heard() {
     let mut sim = Sim::new();
     watching(&mut sim);
