@@ -74,7 +74,7 @@ struct Connection {
     credentials: Option<Credentials>,
     token: Option<String>,
     settings: Option<Settings>,
-    /// Reconnect attempts since the socket was last connected: the backoff's step.
+    /// Reconnect attempts since a connected socket last closed: the backoff's step.
     attempt: u32,
     /// Looks for an absent visitor since they were last found: a count of its own, so that waiting
     /// for a visitor does not stretch a later reconnect's backoff.

@@ -214,9 +214,7 @@ fn perform(output: Output<JsValue>) {
             input(Input::UrlParsed(id, parts));
         }
         Output::OpenWindow { id, name, features, label } => {
-            // No URL: a window of that name already open (a named viewer) is not sent to about:blank,
-            // whose navigation WebKit may finish after the viewer's and so cancel it; a new one is blank.
-            let window = page::open_window("", &name, &features);
+            let window = page::open_named(&name, &features);
             if let Some(window) = &window {
                 // A window that is not ours to label is still the one to load the viewer into.
                 page::label_window(window, &label);
@@ -268,7 +266,7 @@ fn perform(output: Output<JsValue>) {
         },
         Output::Store(value) => store(value.as_deref()),
         Output::FindWindow { id, name } => {
-            let found = match page::open_window("", &name, "") {
+            let found = match page::open_named(&name, "") {
                 None => Found::Nothing,
                 // A fresh window of this page's origin can be read; the viewer, on another, cannot.
                 Some(window) if js::get(&window, "document").is_ok_and(|document| document.is_object()) => {
