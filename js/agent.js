@@ -6,7 +6,7 @@
 import { loadFailed, methods, properties } from 'glance-agent-surface';
 
 /**
- * @param {(options?: object) => Promise<object>} loadCore resolves to the module's GlanceAgent
+ * @param {(options?: object) => Promise<object>} loadCore resolves to the module's GlanceAgent class
  * @returns {Record<string, any>} the agent
  */
 export function createAgent(loadCore) {

@@ -8,7 +8,8 @@ import { compileModule } from './load.js';
 export const Agent = createAgent(async (/** @type {{ wasm?: any } | undefined} */ options) => {
   const source = options?.wasm || new URL('./glance_agent_bg.wasm', import.meta.url);
   initSync({ module: await compileModule(source) });
-  return new GlanceAgent();
+  GlanceAgent.start();
+  return GlanceAgent;
 });
 
 /**

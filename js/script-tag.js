@@ -13,7 +13,8 @@ import { compileModule } from './load.js';
   const wasmUrl = new URL('glance_agent_bg.wasm', script?.src || document.baseURI);
   const agent = createAgent(() => compileModule(wasmUrl).then((module) => {
     initSync({ module });
-    return new GlanceAgent();
+    GlanceAgent.start();
+    return GlanceAgent;
   }));
   glance.Agent = agent;
   agent.load();

@@ -95,7 +95,7 @@ pub struct Driver {
     held: Vec<(Id, Held)>,
     /// The window's `message` listener, while the agent wants it.
     messages: Option<Listener>,
-    /// The first `GlanceAgent` was made: the restore is scheduled.
+    /// `GlanceAgent.start()` was called: the restore is scheduled.
     started: bool,
     /// The window's `load` listener, until the page has loaded.
     loaded: Option<Listener>,
@@ -311,7 +311,7 @@ fn store(value: Option<&str>) {
     };
 }
 
-/// Made by the first `GlanceAgent`: once the page has loaded (its `load` listeners included), the
+/// `GlanceAgent.start()`, once: once the page has loaded (its `load` listeners included), the
 /// agent is told what this tab kept, to take back the viewers it opened before a reload.
 pub fn start() {
     let first = with(|driver| !std::mem::replace(&mut driver.started, true)).unwrap_or(false);

