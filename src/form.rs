@@ -3,6 +3,8 @@
 //! `form_urlencoded` crate does the same with a 768-byte table and generic code: 980 B gzip more in
 //! the module; tests/properties.rs holds this one to that crate's output.)
 
+use crate::text::digit_value;
+
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
 /// `name=value&…`, each name and value encoded.
@@ -59,7 +61,7 @@ fn decode_part(text: &str) -> String {
             b'+' => bytes.push(b' '),
             b'%' => {
                 let mut ahead = rest.clone();
-                match (ahead.next().and_then(hex_value), ahead.next().and_then(hex_value)) {
+                match (ahead.next().and_then(digit_value), ahead.next().and_then(digit_value)) {
                     (Some(high), Some(low)) => {
                         bytes.push(high << 4 | low);
                         rest = ahead;
@@ -70,11 +72,7 @@ fn decode_part(text: &str) -> String {
             _ => bytes.push(byte),
         }
     }
-    String::from_utf8(bytes).unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
-}
-
-fn hex_value(digit: u8) -> Option<u8> {
-    char::from(digit).to_digit(16).and_then(|value| u8::try_from(value).ok())
+    crate::text::utf8_lossy(&bytes)
 }
 
 #[cfg(test)]

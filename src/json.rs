@@ -328,12 +328,9 @@ impl<'a> Reader<'a> {
 
     fn hex4(&mut self) -> Option<u32> {
         let digits = self.text.get(self.at..self.at.checked_add(4)?)?;
-        let value = u32::from_str_radix(digits, 16).ok()?;
-        if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
+        let value = crate::text::digits_in(digits, 16)?;
         self.at += 4;
-        Some(value)
+        u32::try_from(value).ok()
     }
 }
 

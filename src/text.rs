@@ -38,13 +38,69 @@ pub fn char_count(text: &str) -> usize {
 
 /// The value of `text` if it is decimal digits and nothing else (no sign, no space), within `u64`.
 pub fn digits(text: &str) -> Option<u64> {
+    digits_in(text, 10)
+}
+
+/// The value of `text` if it is digits in `radix` (10 or 16, either case) and nothing else, within
+/// `u64`: the one reader of numbers, for decimal fields and hexadecimal escapes alike.
+pub fn digits_in(text: &str, radix: u8) -> Option<u64> {
     if text.is_empty() {
         return None;
     }
     text.bytes().try_fold(0u64, |value, digit| {
-        let digit = digit.checked_sub(b'0').filter(|&digit| digit <= 9)?;
-        value.checked_mul(10)?.checked_add(u64::from(digit))
+        let digit = digit_value(digit).filter(|&digit| digit < radix)?;
+        value.checked_mul(u64::from(radix))?.checked_add(u64::from(digit))
     })
+}
+
+/// The value of one hexadecimal (or decimal) digit.
+pub fn digit_value(byte: u8) -> Option<u8> {
+    match byte {
+        b'0'..=b'9' => Some(byte - b'0'),
+        b'a'..=b'f' => Some(byte - b'a' + 10),
+        b'A'..=b'F' => Some(byte - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// `bytes` as text, each sequence that is not UTF-8 replaced by U+FFFD as `String::from_utf8_lossy`
+/// does (one for each maximal part of a sequence), without its validation and chunking machinery.
+pub fn utf8_lossy(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut at = 0;
+    while let Some(&lead) = bytes.get(at) {
+        // The sequence's length and the range its second byte must fall in (Unicode, table 3-7).
+        let (length, low, high) = match lead {
+            0x00..=0x7F => (1, 0, 0),
+            0xC2..=0xDF => (2, 0x80, 0xBF),
+            0xE0 => (3, 0xA0, 0xBF),
+            0xED => (3, 0x80, 0x9F),
+            0xE1..=0xEF => (3, 0x80, 0xBF),
+            0xF0 => (4, 0x90, 0xBF),
+            0xF1..=0xF3 => (4, 0x80, 0xBF),
+            0xF4 => (4, 0x80, 0x8F),
+            _ => (0, 0, 0),
+        };
+        // The lead byte's bits of the character: all 7 of an ASCII byte, fewer the longer the sequence.
+        let mut code = u32::from(if length == 1 { lead } else { lead & (0x7F >> length) });
+        let mut taken = 1;
+        while taken < length {
+            let (low, high) = if taken == 1 { (low, high) } else { (0x80, 0xBF) };
+            match bytes.get(at + taken) {
+                Some(&next) if (low..=high).contains(&next) => code = code << 6 | u32::from(next & 0x3F),
+                _ => break,
+            }
+            taken += 1;
+        }
+        let whole = taken == length;
+        out.push(if whole {
+            char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER)
+        } else {
+            char::REPLACEMENT_CHARACTER
+        });
+        at += taken;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -73,8 +129,41 @@ mod tests {
         assert_eq!(digits("0"), Some(0));
         assert_eq!(digits("007"), Some(7));
         assert_eq!(digits("18446744073709551615"), Some(u64::MAX));
-        for bad in ["", "18446744073709551616", "+1", "-1", " 1", "1.5", "1e3", "٣"] {
+        for bad in ["", "18446744073709551616", "+1", "-1", " 1", "1.5", "1e3", "٣", "a"] {
             assert_eq!(digits(bad), None, "{bad}");
+        }
+        assert_eq!(digits_in("fF09", 16), Some(0xff09));
+        for bad in ["", "g", "0x1", "-1", "1 "] {
+            assert_eq!(digits_in(bad, 16), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn reads_bytes_as_from_utf8_lossy_does() {
+        let samples: [&[u8]; 12] = [
+            b"",
+            b"plain",
+            "\u{e9}\u{2603}\u{1f600}".as_bytes(),
+            b"\xff",
+            b"a\xc3",
+            b"\xe2\x98",
+            b"\xe2\x98x",
+            b"\xed\xa0\x80",
+            b"\xf4\x90\x80\x80",
+            b"\xf0\x9f\x98",
+            b"\xc0\xaf\xe0\x80\xbf",
+            b"\x80\xbf\xf5z",
+        ];
+        for bytes in samples {
+            assert_eq!(utf8_lossy(bytes), String::from_utf8_lossy(bytes), "{bytes:?}");
+        }
+        for first in 0..=255u8 {
+            for second in [0x00, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF] {
+                for third in [0x41, 0x80, 0xBF, 0xC0] {
+                    let bytes = [first, second, third, 0x80, b'z'];
+                    assert_eq!(utf8_lossy(&bytes), String::from_utf8_lossy(&bytes), "{bytes:?}");
+                }
+            }
         }
     }
 }

@@ -237,11 +237,8 @@ fn unescape(text: &str, out: &mut String) -> Option<()> {
 }
 
 /// The digits of a character reference in `radix`, and nothing else.
-fn hex_or_decimal(digits: &str, radix: u32) -> Option<u32> {
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    u32::from_str_radix(digits, radix).ok()
+fn hex_or_decimal(digits: &str, radix: u8) -> Option<u32> {
+    crate::text::digits_in(digits, radix).and_then(|value| u32::try_from(value).ok())
 }
 
 #[cfg(test)]
