@@ -36,7 +36,8 @@ impl LoginKey {
     /// Checks the shape: version 1, a decimal Unix time, a 43-character base64url signature.
     pub fn parse(text: String) -> Result<LoginKey, AgentError> {
         const WHY: &str = "loginkey must look like $1$<expires>$<43 base64url characters>";
-        let (expires, signature) = text.strip_prefix("$1$").and_then(|rest| rest.split_once('$')).unzip();
+        let (expires, signature) =
+            text.strip_prefix("$1$").and_then(|rest| crate::text::split_once_at(rest, b'$')).unzip();
         let signature_ok = signature.is_some_and(|signature| {
             signature.len() == SIGNATURE_LEN
                 && signature.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -204,8 +205,8 @@ impl SsoHint {
 
 /// The credentials in a SAML sign-in page's `loginKey`: `partnerid=<pid>&partneruserid=<puid>~<loginkey>`.
 pub fn sso_credentials(login_key: &str) -> Result<Credentials, AgentError> {
-    let (fields, key) =
-        login_key.rsplit_once('~').ok_or(AgentError::InvalidCredentials("the sign-in page sent no login key"))?;
+    let (fields, key) = crate::text::rsplit_once_at(login_key, b'~')
+        .ok_or(AgentError::InvalidCredentials("the sign-in page sent no login key"))?;
     let mut partner_id = PartnerIdInput::Invalid;
     let mut partner_user_id = None;
     for (name, value) in crate::form::decode(fields) {

@@ -188,7 +188,7 @@ pub const FRAME_SETTLE_MS: u32 = 50;
 /// Whether a `Cross-Origin-Opener-Policy` header value cuts the page off from cross-origin windows it
 /// opens: `same-origin` does (and `same-origin-allow-popups` does not, as its name says).
 pub fn policy_severs_popups(header: &str) -> bool {
-    header.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("same-origin")
+    crate::text::before(header, b';').trim().eq_ignore_ascii_case("same-origin")
 }
 
 #[cfg(test)]

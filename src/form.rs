@@ -3,7 +3,7 @@
 //! `form_urlencoded` crate does the same with a 768-byte table and generic code: 980 B gzip more in
 //! the module; tests/properties.rs holds this one to that crate's output.)
 
-use crate::text::digit_value;
+use crate::text::{digit_value, split_once_at};
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
@@ -44,13 +44,17 @@ fn hex_digit(nibble: u8) -> char {
 /// The name and value pairs of `text`, decoded (`+` is a space, `%XX` a byte, and bytes that are not
 /// UTF-8 become U+FFFD); empty pieces between `&`s are skipped.
 pub fn decode(text: &str) -> Vec<(String, String)> {
-    text.split('&')
-        .filter(|piece| !piece.is_empty())
-        .map(|piece| {
-            let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
-            (decode_part(name), decode_part(value))
-        })
-        .collect()
+    let mut pairs = Vec::new();
+    let mut rest = Some(text);
+    while let Some(text) = rest {
+        let (piece, after) = split_once_at(text, b'&').map_or((text, None), |(piece, after)| (piece, Some(after)));
+        rest = after;
+        if !piece.is_empty() {
+            let (name, value) = split_once_at(piece, b'=').unwrap_or((piece, ""));
+            pairs.push((decode_part(name), decode_part(value)));
+        }
+    }
+    pairs
 }
 
 fn decode_part(text: &str) -> String {

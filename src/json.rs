@@ -111,10 +111,10 @@ impl<'a> Json<'a> {
             Some(rest) => (true, rest),
             None => (false, *number),
         };
-        if digits.contains(['e', 'E']) {
+        if crate::text::find_any(digits, b"eE").is_some() {
             return None;
         }
-        let whole = digits.split('.').next().unwrap_or_default();
+        let whole = crate::text::before(digits, b'.');
         let mut value: i64 = 0;
         for digit in whole.bytes() {
             value = value.checked_mul(10)?.checked_add(i64::from(digit.checked_sub(b'0')?))?;

@@ -184,7 +184,8 @@ pub fn is_host(text: &str) -> bool {
 /// `:httpsport` when given and the host has no port yet. `None` when the answer names none.
 pub fn direct_server(directserver: Option<String>, direct: Option<String>, https_port: Option<u16>) -> Option<String> {
     let host = directserver.filter(|host| !host.is_empty()).or(direct).filter(|host| is_host(host))?;
-    let has_port = host.rsplit_once(':').is_some_and(|(_, port)| digits(port).is_some_and(|port| port <= 65_535));
+    let has_port = crate::text::rsplit_once_at(&host, b':')
+        .is_some_and(|(_, port)| digits(port).is_some_and(|port| port <= 65_535));
     Some(match https_port {
         Some(port) if !has_port => [host.as_str(), ":", &decimal(port.into())].concat(),
         _ => host,

@@ -354,7 +354,7 @@ impl ViewerTarget {
     pub fn get_url(&self) -> String {
         let mut url = self.href.clone();
         if !self.added.is_empty() {
-            if !url.contains('?') {
+            if crate::text::find_any(&url, b"?").is_none() {
                 url.push('?');
             } else if !url.ends_with(['?', '&']) {
                 url.push('&');

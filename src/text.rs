@@ -53,6 +53,30 @@ pub fn digits_in(text: &str, radix: u8) -> Option<u64> {
     })
 }
 
+/// Where the first of `bytes` (ASCII) is in `text`. The searches here look for ASCII bytes one at a
+/// time, which is all the module's texts need: `str`'s pattern searchers (`memchr` word at a time,
+/// two-way for strings) cost the download more than they save on a few hundred bytes.
+pub fn find_any(text: &str, bytes: &[u8]) -> Option<usize> {
+    text.bytes().position(|byte| bytes.contains(&byte))
+}
+
+/// `text` split around the first `byte` (ASCII).
+pub fn split_once_at(text: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = find_any(text, &[byte])?;
+    Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
+/// `text` split around the last `byte` (ASCII).
+pub fn rsplit_once_at(text: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().rposition(|found| found == byte)?;
+    Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
+/// `text` up to its first `byte` (ASCII), or all of it.
+pub fn before(text: &str, byte: u8) -> &str {
+    split_once_at(text, byte).map_or(text, |(before, _)| before)
+}
+
 /// The value of one hexadecimal (or decimal) digit.
 pub fn digit_value(byte: u8) -> Option<u8> {
     match byte {
@@ -135,6 +159,16 @@ mod tests {
         assert_eq!(digits_in("fF09", 16), Some(0xff09));
         for bad in ["", "g", "0x1", "-1", "1 "] {
             assert_eq!(digits_in(bad, 16), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn splits_as_str_does_around_ascii_bytes() {
+        for text in ["", "a", "=", "a=b", "a=b=c", "é=ü=ö", "==", "x="] {
+            assert_eq!(split_once_at(text, b'='), text.split_once('='), "{text}");
+            assert_eq!(rsplit_once_at(text, b'='), text.rsplit_once('='), "{text}");
+            assert_eq!(before(text, b'='), text.split('=').next().unwrap_or_default(), "{text}");
+            assert_eq!(find_any(text, b"=b"), text.find(['=', 'b']), "{text}");
         }
     }
 

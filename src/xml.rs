@@ -98,7 +98,7 @@ impl XmlDocument {
                 if root_closed || document.elements.len() >= MAX_ELEMENTS {
                     return None;
                 }
-                let local = name.rsplit(':').next().unwrap_or(name);
+                let local = crate::text::rsplit_once_at(name, b':').map_or(name, |(_, local)| local);
                 let at = document.text.len();
                 let parent = open.last().map(|(index, _)| *index);
                 document.elements.push(Element { name: local.to_owned(), parent, text: (at, at) });
