@@ -90,15 +90,24 @@ pub enum Reach {
 /// Judges the webserver probe (`page_origin`: the console's own origin, named in the advice).
 pub fn webserver(webserver: &str, reach: &Reach, page_origin: &str) -> Check {
     match reach {
-        Reach::Answered(status) => {
-            Check::new(Some(*status < 500), ["HTTP ", &decimal(u64::from(*status)), " from ", webserver].concat())
-        }
+        Reach::Answered(status) => Check::new(
+            Some(*status < 500),
+            crate::text::concat(&["HTTP ", &decimal(u64::from(*status)), " from ", webserver]),
+        ),
         Reach::NotAllowed => Check::new(
             Some(false),
-            [webserver, " answers, but not to this origin (CORS): ask Glance to allow ", page_origin].concat(),
+            crate::text::concat(&[
+                webserver,
+                " answers, but not to this origin (CORS): ask Glance to allow ",
+                page_origin,
+            ]),
         ),
-        Reach::Unreachable(message) => Check::new(Some(false), [webserver, " cannot be reached: ", message].concat()),
-        Reach::TimedOut => Check::new(Some(false), [webserver, " cannot be reached: no answer in time"].concat()),
+        Reach::Unreachable(message) => {
+            Check::new(Some(false), crate::text::concat(&[webserver, " cannot be reached: ", message]))
+        }
+        Reach::TimedOut => {
+            Check::new(Some(false), crate::text::concat(&[webserver, " cannot be reached: no answer in time"]))
+        }
     }
 }
 
@@ -123,14 +132,20 @@ pub fn credentials(state: &Credentials) -> Check {
     match state {
         Credentials::None => Check::new(Some(false), "not authenticated"),
         Credentials::Key { expires_in, .. } if *expires_in <= 0 => Check::new(Some(false), "the login key has expired"),
-        Credentials::Key { expires_in, renewing: false } => {
-            Check::new(Some(true), ["the login key expires in ", &signed_decimal(*expires_in), " s"].concat())
-        }
+        Credentials::Key { expires_in, renewing: false } => Check::new(
+            Some(true),
+            crate::text::concat(&["the login key expires in ", &signed_decimal(*expires_in), " s"]),
+        ),
         Credentials::Key { expires_in, renewing: true } => {
             let expires_in = signed_decimal(*expires_in);
-            Check::new(Some(true), ["getLoginKey gave a login key that expires in ", &expires_in, " s"].concat())
+            Check::new(
+                Some(true),
+                crate::text::concat(&["getLoginKey gave a login key that expires in ", &expires_in, " s"]),
+            )
         }
-        Credentials::RenewalFailed(reason) => Check::new(Some(false), ["getLoginKey failed: ", reason].concat()),
+        Credentials::RenewalFailed(reason) => {
+            Check::new(Some(false), crate::text::concat(&["getLoginKey failed: ", reason]))
+        }
     }
 }
 
@@ -174,7 +189,7 @@ pub fn framing(result: &Framing) -> Check {
         Framing::Allowed => Check::new(Some(true), "this page's Content-Security-Policy allows framing the viewer"),
         Framing::Forbidden(directive) => Check::new(
             Some(false),
-            ["this page's Content-Security-Policy (", directive, ") forbids framing the viewer"].concat(),
+            crate::text::concat(&["this page's Content-Security-Policy (", directive, ") forbids framing the viewer"]),
         ),
         Framing::NoLoad => Check::new(None, "the viewer page did not load within 5 s"),
     }

@@ -93,7 +93,7 @@ impl AgentError {
     /// The message pages see: static text, or static text and the service's or provider's words,
     /// joined without `core::fmt`.
     pub fn message(&self) -> Cow<'static, str> {
-        let joined = |prefix: &str, detail: &str| Cow::Owned([prefix, detail].concat());
+        let joined = |prefix: &str, detail: &str| Cow::Owned(crate::text::concat(&[prefix, detail]));
         match self {
             Self::InvalidCredentials(why) => joined("invalid credentials: ", why),
             Self::NotAuthenticated => Cow::Borrowed("call GLANCE.Agent.authenticate() with a login key first"),

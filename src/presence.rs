@@ -101,7 +101,7 @@ pub fn authorize_url(webserver: &Webserver, credentials: &Credentials) -> String
         ("duration", &duration),
         ("site", "production"),
     ];
-    [webserver.origin(), AUTHORIZE_PATH, "?", &query(&pairs)].concat()
+    crate::text::concat(&[webserver.origin(), AUTHORIZE_PATH, "?", &query(&pairs)])
 }
 
 /// The body of the authorization request: the agent's credentials as JSON, the group id a number.
@@ -115,13 +115,12 @@ pub fn authorize_body(credentials: &Credentials) -> String {
 
 /// `GET https://WH/services/authorizationservice/GetVisitorSettings3?groupid=G&site=production&service=presence`.
 pub fn settings_url(webserver: &Webserver, group: &str) -> String {
-    [
+    crate::text::concat(&[
         webserver.origin(),
         SETTINGS_PATH,
         "?",
         &query(&[("groupid", group), ("site", "production"), ("service", "presence")]),
-    ]
-    .concat()
+    ])
 }
 
 /// A token, and when it stops working (Unix seconds).
@@ -187,7 +186,7 @@ pub fn direct_server(directserver: Option<String>, direct: Option<String>, https
     let has_port = crate::text::rsplit_once_at(&host, b':')
         .is_some_and(|(_, port)| digits(port).is_some_and(|port| port <= 65_535));
     Some(match https_port {
-        Some(port) if !has_port => [host.as_str(), ":", &decimal(port.into())].concat(),
+        Some(port) if !has_port => crate::text::concat(&[host.as_str(), ":", &decimal(port.into())]),
         _ => host,
     })
 }
@@ -196,12 +195,19 @@ pub fn direct_server(directserver: Option<String>, direct: Option<String>, https
 /// webserver's (`https`, or `http` for a local service), every value encoded.
 pub fn rest_url(secure: bool, host: &str, name: &str, group: &str, visitor: &str) -> String {
     let scheme = if secure { "https://" } else { "http://" };
-    [scheme, host, "/", name, "?", &query(&[("groupid", group), ("visitorid", visitor), ("ver", VERSION)])].concat()
+    crate::text::concat(&[
+        scheme,
+        host,
+        "/",
+        name,
+        "?",
+        &query(&[("groupid", group), ("visitorid", visitor), ("ver", VERSION)]),
+    ])
 }
 
 /// The agent socket: `wss://<host>/agent` (`ws:` beside an `http:` webserver).
 pub fn socket_url(secure: bool, host: &str) -> String {
-    [if secure { "wss://" } else { "ws://" }, host, "/agent"].concat()
+    crate::text::concat(&[if secure { "wss://" } else { "ws://" }, host, "/agent"])
 }
 
 /// The first frame on the agent socket: `{"type":"connect","authorization":T,"groupid":G,"visitorid":V,"version":VER}`.
@@ -364,7 +370,7 @@ impl Pause {
 pub fn random_session_key(random: f64) -> String {
     let random = if random.is_finite() { random.clamp(0.0, 0.999_999_9) } else { 0.0 };
     let digits = decimal((random * 1_000_000.0) as u64);
-    ["000000".get(digits.len()..).unwrap_or_default(), &digits].concat()
+    crate::text::concat(&["000000".get(digits.len()..).unwrap_or_default(), &digits])
 }
 
 /// What the terms dialog reported: `status` compared without case.
@@ -375,7 +381,7 @@ pub fn declined(status: &str) -> bool {
 /// The `EjectAgent` message of `leaveSession` (section 7): agent `num` leaves session
 /// `<partnerid>.<passcode>.<disambiguateId>`, `num` a JSON number, every string escaped.
 pub fn eject_agent(partner_id: &str, session: &AgentSession) -> String {
-    let ssnid = [partner_id, ".", &session.passcode, ".", &session.disambiguateId].concat();
+    let ssnid = crate::text::concat(&[partner_id, ".", &session.passcode, ".", &session.disambiguateId]);
     let num = session.num.trim();
     let num = if !num.is_empty() && num.len() <= 15 && num.bytes().all(|b| b.is_ascii_digit()) { num } else { "0" };
     Writer::new()
@@ -408,7 +414,7 @@ pub fn json_answer(reply: &Reply) -> Result<String, Refusal> {
     let reason = || {
         let reason = shorten_reason(text);
         if reason.is_empty() {
-            ["HTTP ", &decimal(status.into())].concat()
+            crate::text::concat(&["HTTP ", &decimal(status.into())])
         } else {
             reason
         }
@@ -540,8 +546,9 @@ pub fn read_frame(text: &str) -> Option<ReadFrame> {
 /// Where the `EjectAgent` message goes: `<scheme>://<servername>/agent/message`, `None` for a server
 /// name that is not a host.
 pub fn leave_url(secure: bool, servername: &str) -> Option<String> {
-    is_host(servername.trim())
-        .then(|| [if secure { "https://" } else { "http://" }, servername.trim(), "/agent/message"].concat())
+    is_host(servername.trim()).then(|| {
+        crate::text::concat(&[if secure { "https://" } else { "http://" }, servername.trim(), "/agent/message"])
+    })
 }
 
 #[cfg(test)]

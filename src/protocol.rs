@@ -116,7 +116,7 @@ fn reason_of(text: &str, status: Option<u16>) -> String {
     let reason = shorten_reason(text);
     match status {
         _ if !reason.is_empty() => reason,
-        Some(status) => ["HTTP ", &crate::text::decimal(u64::from(status))].concat(),
+        Some(status) => crate::text::concat(&["HTTP ", &crate::text::decimal(u64::from(status))]),
         None => "network error".to_owned(),
     }
 }
@@ -279,7 +279,7 @@ pub fn read_sessions(reply: &Reply) -> Result<Vec<AgentSession>, Failure> {
 /// What `openViewer(key)` opens, as a join URL: `W/agentjoin/AgentView.aspx?SessionKey=<key>`.
 pub fn session_viewer_url(webserver: &Webserver, key: &str) -> String {
     let query = crate::form::encode([("SessionKey", key)]);
-    [&webserver.join(VIEWER_PATH), "?", &query].concat()
+    crate::text::concat(&[&webserver.join(VIEWER_PATH), "?", &query])
 }
 
 /// The SAML sign-in page, below the webserver (PROTOCOL.md section 1).
@@ -292,7 +292,7 @@ pub const SIGN_IN_TIMEOUT_MS: u32 = 12_000;
 pub fn sign_in_url(webserver: &Webserver, hint: &SsoHint) -> String {
     let query =
         crate::form::encode([("sso", "1"), ("mode", "embedded"), ("fmt", "html"), (hint.name, hint.value.as_str())]);
-    [&webserver.join(SIGN_IN_PATH), "?", &query].concat()
+    crate::text::concat(&[&webserver.join(SIGN_IN_PATH), "?", &query])
 }
 
 /// Where the viewer goes and with which parameters; opened by GET (a URL) or POST (a form).

@@ -20,11 +20,20 @@ pub fn decimal(n: u64) -> String {
     digits.get(at..).map(|digits| digits.iter().map(|&d| char::from(d)).collect()).unwrap_or_default()
 }
 
+/// `parts` one after another: `[..].concat()` without its generic joining code and panics.
+pub fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|part| part.len()).sum());
+    for part in parts {
+        out.push_str(part);
+    }
+    out
+}
+
 /// A signed `n` in decimal.
 pub fn signed_decimal(n: i64) -> String {
     let magnitude = decimal(n.unsigned_abs());
     if n < 0 {
-        ["-", &magnitude].concat()
+        concat(&["-", &magnitude])
     } else {
         magnitude
     }

@@ -68,12 +68,12 @@ impl HttpUrl {
 
     /// The URL without query and fragment, e.g. a form's `action`.
     pub fn without_query(&self) -> String {
-        [self.origin(), &self.parts.path].concat()
+        crate::text::concat(&[self.origin(), &self.parts.path])
     }
 
     /// The URL without its fragment.
     pub fn without_fragment(&self) -> String {
-        [self.origin(), &self.parts.path, &self.parts.search].concat()
+        crate::text::concat(&[self.origin(), &self.parts.path, &self.parts.search])
     }
 }
 
@@ -112,7 +112,7 @@ impl Webserver {
         if !url.parts.search.is_empty() || !url.parts.hash.is_empty() {
             return Err(AgentError::InvalidArgument(WHY));
         }
-        let base = [url.origin(), url.parts.path.trim_end_matches('/')].concat();
+        let base = crate::text::concat(&[url.origin(), url.parts.path.trim_end_matches('/')]);
         Ok(Webserver {
             base: Cow::Owned(base),
             origin: Cow::Owned(url.parts.origin),
@@ -143,7 +143,7 @@ impl Webserver {
 
     /// `base` + `path`.
     pub fn join(&self, path: &str) -> String {
-        [self.base(), path].concat()
+        crate::text::concat(&[self.base(), path])
     }
 }
 

@@ -300,7 +300,7 @@ impl<V: Clone + PartialEq> Agent<V> {
 
     fn token_key(&self, credentials: &Credentials) -> String {
         let webserver = self.settings.webserver.origin();
-        [webserver, " ", credentials.partner_id(), " ", credentials.partner_user_id()].concat()
+        crate::text::concat(&[webserver, " ", credentials.partner_id(), " ", credentials.partner_user_id()])
     }
 
     fn forget_token(&mut self) {
@@ -356,7 +356,7 @@ impl<V: Clone + PartialEq> Agent<V> {
     /// The group's visitor settings: held for a day, else read.
     fn read_settings(&mut self) {
         let Some(credentials) = self.presence.connection.as_ref().and_then(|c| c.credentials.clone()) else { return };
-        let key = [self.settings.webserver.origin(), " ", credentials.partner_id()].concat();
+        let key = crate::text::concat(&[self.settings.webserver.origin(), " ", credentials.partner_id()]);
         let now = self.now_s();
         let held = self
             .presence
@@ -385,7 +385,7 @@ impl<V: Clone + PartialEq> Agent<V> {
             return self.fail_presence(off);
         };
         let Some(credentials) = self.presence.connection.as_ref().and_then(|c| c.credentials.clone()) else { return };
-        let key = [self.settings.webserver.origin(), " ", credentials.partner_id()].concat();
+        let key = crate::text::concat(&[self.settings.webserver.origin(), " ", credentials.partner_id()]);
         let now = self.now_s();
         self.presence.settings.retain(|(held, _, _)| *held != key);
         self.presence.settings.push((key, settings.clone(), now));
@@ -415,7 +415,7 @@ impl<V: Clone + PartialEq> Agent<V> {
         let connection = self.presence.connection.as_ref()?;
         let group = connection.credentials.as_ref()?.partner_id().to_owned();
         let url = rest_url(secure, host, "findvisitor", &group, &connection.visitor);
-        let authorization = ["Bearer ", connection.token.as_deref()?].concat();
+        let authorization = crate::text::concat(&["Bearer ", connection.token.as_deref()?]);
         Some(self.fetch(Request { authorization: Some(authorization), ..Request::new("GET", url) }))
     }
 
@@ -594,7 +594,8 @@ impl<V: Clone + PartialEq> Agent<V> {
             return;
         };
         let url = rest_url(secure, &settings.host, "lookupvisitor", credentials.partner_id(), &connection.visitor);
-        let request = Request { authorization: Some(["Bearer ", token].concat()), ..Request::new("GET", url) };
+        let request =
+            Request { authorization: Some(crate::text::concat(&["Bearer ", token])), ..Request::new("GET", url) };
         let earlier = connection.lookup;
         let lookup = self.fetch(request);
         self.release_all([earlier]);
@@ -822,7 +823,7 @@ impl<V: Clone + PartialEq> Agent<V> {
         };
         let secure = self.settings.webserver.is_secure();
         let url = rest_url(secure, &direct, "signalvisitor", credentials.partner_id(), &connection.visitor);
-        let authorization = Some(["Bearer ", token].concat());
+        let authorization = Some(crate::text::concat(&["Bearer ", token]));
         let Some(args) = Json::parse(&start.args) else { return self.fail_start(start, AgentError::Canceled) };
         let Some(object) = args.as_object() else { return self.fail_start(start, AgentError::Canceled) };
         let body = invoke(false, &start.func, object, &start.key);

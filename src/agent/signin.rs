@@ -175,7 +175,7 @@ impl<V: Clone + PartialEq> Agent<V> {
 
     /// `getLoginKey` threw or its promise rejected, with `message`.
     pub fn provider_failed(&mut self, id: Id, message: &str) {
-        let reason = ["getLoginKey failed: ", &shorten_reason(message)].concat();
+        let reason = crate::text::concat(&["getLoginKey failed: ", &shorten_reason(message)]);
         self.keep(id, Err(AgentError::AuthenticationFailed(reason)));
     }
 
@@ -208,7 +208,8 @@ impl<V: Clone + PartialEq> Agent<V> {
     pub(super) fn signin_timer(&mut self, id: Id) -> bool {
         if let Method::Renewing { asking, ahead, .. } = &mut self.signin.method {
             if *asking == Some(id) {
-                let failed = AgentError::AuthenticationFailed(["getLoginKey failed: ", NO_KEY_IN_TIME].concat());
+                let failed =
+                    AgentError::AuthenticationFailed(crate::text::concat(&["getLoginKey failed: ", NO_KEY_IN_TIME]));
                 self.keep(id, Err(failed));
                 return true;
             }

@@ -282,7 +282,7 @@ impl<V: Clone + PartialEq> Agent<V> {
     fn join_of(&mut self, key: String, mut options: ViewerOptions<V>, waiting: Waiting<V>) -> Join<V> {
         if options.frame.is_none() && options.window_name == DEFAULT_WINDOW_NAME {
             let number = (self.random() * 9_007_199_254_740_991.0) as u64;
-            options.window_name = [WINDOW_NAME, &crate::text::decimal(number)].concat();
+            options.window_name = crate::text::concat(&[WINDOW_NAME, &crate::text::decimal(number)]);
         }
         Join { key, ssnid: String::new(), options, waiting }
     }
@@ -292,7 +292,7 @@ impl<V: Clone + PartialEq> Agent<V> {
         let mut join = self.join_of(key, options, Waiting::None);
         if join.options.frame.is_none() {
             let id = self.next_id();
-            let label = ["Waiting for the customer to start session ", &join.key, "…"].concat();
+            let label = crate::text::concat(&["Waiting for the customer to start session ", &join.key, "…"]);
             let (name, features) = (join.options.window_name.clone(), join.options.window_features.clone());
             self.emit(Output::OpenWindow { id, name, features, label });
             join.waiting = Waiting::Opening(id);
@@ -400,9 +400,10 @@ impl<V: Clone + PartialEq> Agent<V> {
         };
         let options = &opening.join.options;
         let into = match &options.frame {
-            Some(frame) => {
-                Place::Frame { frame: frame.clone(), name: [FRAME_NAME, &crate::text::decimal(id.into())].concat() }
-            }
+            Some(frame) => Place::Frame {
+                frame: frame.clone(),
+                name: crate::text::concat(&[FRAME_NAME, &crate::text::decimal(id.into())]),
+            },
             None => Place::Window {
                 waiting: match &opening.join.waiting {
                     Waiting::Open(window) => Some(window.clone()),

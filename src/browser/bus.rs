@@ -50,7 +50,7 @@ fn deliver(name: &str, data: &JsValue) {
         match listener.handler() {
             Handler::Page(handler) => {
                 if let Err(thrown) = handler.unchecked_ref::<Function>().call2(&JsValue::UNDEFINED, &name_value, data) {
-                    js::report(&["GLANCE.Agent: a listener for ", name, " threw:"].concat(), &thrown);
+                    js::report(&crate::text::concat(&["GLANCE.Agent: a listener for ", name, " threw:"]), &thrown);
                 }
             }
             Handler::Once(call) => {
