@@ -58,7 +58,7 @@ impl<'a> Object<'a> {
 
     /// Whether member `name` is there and not `null`.
     pub fn has(&self, name: &str) -> bool {
-        self.get(name).is_some_and(|value| *value != Json::Null)
+        self.get(name).is_some_and(|value| !matches!(value, Json::Null))
     }
 }
 

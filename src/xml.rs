@@ -6,6 +6,8 @@
 //! of elements and text, so the reader is a small strict one (docs/DESIGN.md, "Dependencies");
 //! the property tests hold it to quick-xml's reading of the same documents.
 
+use crate::text::find_any;
+
 /// Longest answer body read as XML; the service's answers are a few hundred bytes.
 pub const MAX_XML_BYTES: usize = 1 << 20;
 /// Most elements read from one answer.
@@ -51,7 +53,7 @@ impl XmlDocument {
         while !rest.is_empty() {
             let inside = !open.is_empty();
             let Some(markup) = rest.strip_prefix('<') else {
-                let end = find_byte(rest, b"<").unwrap_or(rest.len());
+                let end = find_any(rest, b"<").unwrap_or(rest.len());
                 let (text, after) = (rest.get(..end)?, rest.get(end..)?);
                 if inside {
                     unescape(text, &mut document.text)?;
@@ -74,15 +76,15 @@ impl XmlDocument {
                 data.get(end + 3..)?
             } else if let Some(doctype) = markup.strip_prefix("!DOCTYPE") {
                 // An internal subset in brackets may hold `>`.
-                let tag_end = find_byte(doctype, b">")?;
-                let subset = find_byte(doctype, b"[").filter(|&open| open < tag_end);
+                let tag_end = find_any(doctype, b">")?;
+                let subset = find_any(doctype, b"[").filter(|&open| open < tag_end);
                 let subset_end = match subset {
-                    Some(_) => find_byte(doctype, b"]")?,
+                    Some(_) => find_any(doctype, b"]")?,
                     None => 0,
                 };
                 after(doctype.get(subset_end..)?, ">")?
             } else if let Some(end_tag) = markup.strip_prefix('/') {
-                let close = find_byte(end_tag, b">")?;
+                let close = find_any(end_tag, b">")?;
                 let (index, name) = open.pop()?;
                 if end_tag.get(..close)?.trim_end() != name {
                     return None;
@@ -165,11 +167,6 @@ fn find(text: &str, needle: &str) -> Option<usize> {
     (0..=text.len().checked_sub(needle.len())?).find(|&at| text.get(at..at + needle.len()) == Some(needle))
 }
 
-/// Where the first of `bytes` is in `text`.
-fn find_byte(text: &str, bytes: &[u8]) -> Option<usize> {
-    text.bytes().position(|byte| bytes.contains(&byte))
-}
-
 /// What follows `end` in `text`.
 fn after<'a>(text: &'a str, end: &str) -> Option<&'a str> {
     text.get(find(text, end)? + end.len()..)
@@ -194,7 +191,7 @@ fn start_tag(markup: &str) -> Option<(&str, bool, &str)> {
         Some(tag) => (tag, true),
         None => (tag, false),
     };
-    let name = tag.split(|c: char| c.is_ascii_whitespace()).next()?;
+    let name = tag.get(..find_any(tag, b" \t\r\n").unwrap_or(tag.len()))?;
     if name.is_empty() {
         return None;
     }
@@ -206,7 +203,7 @@ fn start_tag(markup: &str) -> Option<(&str, bool, &str)> {
 /// unknown or malformed reference.
 fn unescape(text: &str, out: &mut String) -> Option<()> {
     let mut rest = text;
-    while let Some(at) = find_byte(rest, b"&\r") {
+    while let Some(at) = find_any(rest, b"&\r") {
         out.push_str(rest.get(..at)?);
         let (marked, tail) = (rest.get(at..=at)?, rest.get(at + 1..)?);
         if marked == "\r" {
@@ -214,7 +211,7 @@ fn unescape(text: &str, out: &mut String) -> Option<()> {
             rest = tail.strip_prefix('\n').unwrap_or(tail);
             continue;
         }
-        let end = find_byte(tail, b";")?;
+        let end = find_any(tail, b";")?;
         let reference = tail.get(..end)?;
         out.push(match reference {
             "lt" => '<',
