@@ -66,7 +66,7 @@ pub fn digits_in(text: &str, radix: u8) -> Option<u64> {
 /// time, which is all the module's texts need: `str`'s pattern searchers (`memchr` word at a time,
 /// two-way for strings) cost the download more than they save on a few hundred bytes.
 pub fn find_any(text: &str, bytes: &[u8]) -> Option<usize> {
-    text.bytes().position(|byte| bytes.contains(&byte))
+    text.bytes().position(|byte| bytes.iter().any(|&wanted| wanted == byte))
 }
 
 /// `text` split around the first `byte` (ASCII).
