@@ -41,9 +41,12 @@ WASM_FEATURES := --enable-bulk-memory --enable-nontrapping-float-to-int --enable
 # touched only by a stack nearly 1 MiB deep (measured: -191 B gzip). --merge-similar-functions and
 # --gufa first: the machines' many small functions that differ in a constant become one (-800 B).
 # A function with one caller is inlined only when small: inlined, each copy of the calling pattern
-# is one fewer repetition gzip finds (measured: 1.7 KB smaller gzip, 2.5 KB larger raw).
+# is one fewer repetition gzip finds (measured: 1.7 KB smaller gzip, 2.5 KB larger raw). Last, the
+# functions are sorted by name, so a module's functions sit together and gzip's 32 KiB window finds
+# what they share (measured: -301 B gzip, -500 B brotli).
 WASM_OPT_PASSES := --one-caller-inline-max-function-size=40 --always-inline-max-function-size=4 --low-memory-unused \
-                   --merge-similar-functions --gufa -Oz --converge --flatten --rereloop -Oz -Oz
+                   --merge-similar-functions --gufa -Oz --converge --flatten --rereloop -Oz -Oz \
+                   --reorder-functions-by-name
 ESBUILD    := esbuild --bundle --alias:glance-agent-wasm=./$(GLUE) --alias:glance-agent-surface=./$(SURFACE) \
               --log-level=warning --log-override:empty-import-meta=silent
 
