@@ -626,9 +626,12 @@ impl<V: Clone + PartialEq> Agent<V> {
 
     /// The session keys of the open viewers, for `end()`.
     pub(super) fn viewer_keys(&self) -> Vec<String> {
-        let mut keys: Vec<String> =
-            self.viewers.list.iter().map(|viewer| viewer.key.clone()).filter(|key| !key.is_empty()).collect();
-        keys.dedup();
+        let mut keys: Vec<String> = Vec::new();
+        for viewer in &self.viewers.list {
+            if !viewer.key.is_empty() && !keys.contains(&viewer.key) {
+                keys.push(viewer.key.clone());
+            }
+        }
         keys
     }
 

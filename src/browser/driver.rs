@@ -188,9 +188,11 @@ fn hold(id: Id, held: Held) {
 /// Takes what `id` holds out of the state (to drop it, or because it has done its work).
 fn take(id: Id) -> Vec<Held> {
     with(|driver| {
-        let (taken, kept) = std::mem::take(&mut driver.held).into_iter().partition(|(held, _)| *held == id);
-        driver.held = kept;
-        taken.into_iter().map(|(_, held)| held).collect()
+        let mut taken = Vec::new();
+        while let Some((_, held)) = crate::agent::take_where(&mut driver.held, &|(held, _)| *held == id) {
+            taken.push(held);
+        }
+        taken
     })
     .unwrap_or_default()
 }
