@@ -89,7 +89,7 @@ pub fn visitor_id(text: &str) -> Option<String> {
 }
 
 fn query(pairs: &[(&str, &str)]) -> String {
-    crate::form::encode(pairs.iter().copied())
+    crate::form::encode(pairs)
 }
 
 /// `POST https://WH/services/AuthorizationService.svc/rest/Authorize?groupid=G&service=presence&duration=120&site=production`.

@@ -54,7 +54,8 @@ impl FormRequest {
     /// The request to the service's `path` about `key` with `credentials` (for `AgentInSession` an empty
     /// key asks about every session).
     pub fn new(path: &str, webserver: &Webserver, credentials: &Credentials, key: &str) -> FormRequest {
-        let body = crate::form::encode(credentials.fields().into_iter().chain([("ssnkey", key)]));
+        let [partner_id, partner_user_id, login_key] = credentials.fields();
+        let body = crate::form::encode(&[partner_id, partner_user_id, login_key, ("ssnkey", key)]);
         FormRequest { url: webserver.join(path), body }
     }
 }
@@ -278,7 +279,7 @@ pub fn read_sessions(reply: &Reply) -> Result<Vec<AgentSession>, Failure> {
 
 /// What `openViewer(key)` opens, as a join URL: `W/agentjoin/AgentView.aspx?SessionKey=<key>`.
 pub fn session_viewer_url(webserver: &Webserver, key: &str) -> String {
-    let query = crate::form::encode([("SessionKey", key)]);
+    let query = crate::form::encode(&[("SessionKey", key)]);
     crate::text::concat(&[&webserver.join(VIEWER_PATH), "?", &query])
 }
 
@@ -291,7 +292,7 @@ pub const SIGN_IN_TIMEOUT_MS: u32 = 12_000;
 /// `W/account/getloginkey.aspx?sso=1&mode=embedded&fmt=html&<hint>=<value>`.
 pub fn sign_in_url(webserver: &Webserver, hint: &SsoHint) -> String {
     let query =
-        crate::form::encode([("sso", "1"), ("mode", "embedded"), ("fmt", "html"), (hint.name, hint.value.as_str())]);
+        crate::form::encode(&[("sso", "1"), ("mode", "embedded"), ("fmt", "html"), (hint.name, hint.value.as_str())]);
     crate::text::concat(&[&webserver.join(SIGN_IN_PATH), "?", &query])
 }
 
@@ -359,7 +360,8 @@ impl ViewerTarget {
             } else if !url.ends_with(['?', '&']) {
                 url.push('&');
             }
-            url.push_str(&crate::form::encode(self.added.iter().map(|(name, value)| (*name, value.as_str()))));
+            let added: Vec<(&str, &str)> = self.added.iter().map(|(name, value)| (*name, value.as_str())).collect();
+            url.push_str(&crate::form::encode(&added));
         }
         url.push_str(&self.fragment);
         url

@@ -479,7 +479,7 @@ proptest! {
         let expected = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs.iter().map(|(name, value)| (name.as_str(), value.as_str())))
             .finish();
-        prop_assert_eq!(form::encode(pairs.iter().map(|(name, value)| (name.as_str(), value.as_str()))), expected);
+        prop_assert_eq!(form::encode(&pairs.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect::<Vec<_>>()), expected);
     }
 
     #[test]

@@ -211,7 +211,7 @@ impl<V: Clone + PartialEq> Agent<V> {
 
     fn diagnose_done(&mut self, task: Diagnose, framing: Framing) {
         if let Step::Frame { frame, settle } = task.step {
-            self.release_all([Some(frame), settle]);
+            self.release_all(&[Some(frame), settle]);
         }
         let webserver = self.settings.webserver.base().to_owned();
         let report = Report::new(

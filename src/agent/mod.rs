@@ -253,8 +253,8 @@ impl<V: Clone + PartialEq> Agent<V> {
         self.emit(Output::Release(id));
     }
 
-    fn release_all(&mut self, ids: impl IntoIterator<Item = Option<Id>>) {
-        for id in ids.into_iter().flatten() {
+    fn release_all(&mut self, ids: &[Option<Id>]) {
+        for id in ids.iter().copied().flatten() {
             self.release(id);
         }
     }

@@ -228,7 +228,7 @@ impl<V: Clone + PartialEq> Agent<V> {
         let socket = connection.socket.as_ref().map(|socket| socket.id);
         let keepalive = connection.socket.as_ref().and_then(|socket| socket.keepalive);
         let grace = connection.grace.as_ref().map(|(timer, _)| *timer);
-        self.release_all([step, socket, keepalive, connection.lookup, grace, connection.deadline]);
+        self.release_all(&[step, socket, keepalive, connection.lookup, grace, connection.deadline]);
         while let Some(start) = super::take_where(&mut self.presence.starts, &|start| start.connection == connection.id)
         {
             self.fail_start(start, AgentError::Canceled);
@@ -510,7 +510,7 @@ impl<V: Clone + PartialEq> Agent<V> {
                     socket.period = period;
                     socket.keepalive.replace(timer)
                 });
-                self.release_all([earlier]);
+                self.release_all(&[earlier]);
                 self.presence.phase = Phase::Connected;
             }
             Frame::VisitorSocket | Frame::VisitorConnection if connected => self.visitor_arrived(data),
@@ -544,7 +544,7 @@ impl<V: Clone + PartialEq> Agent<V> {
         let Some(connection) = self.connection() else { return };
         let socket = connection.socket.take();
         if let Some(socket) = socket {
-            self.release_all([Some(socket.id), socket.keepalive]);
+            self.release_all(&[Some(socket.id), socket.keepalive]);
         }
         let Some(connection) = self.connection() else { return };
         match ended {
@@ -582,7 +582,7 @@ impl<V: Clone + PartialEq> Agent<V> {
         let secure = self.settings.webserver.is_secure();
         let Some(connection) = self.connection() else { return };
         let grace = connection.grace.take().map(|(timer, _)| timer);
-        self.release_all([grace]);
+        self.release_all(&[grace]);
         if std::mem::replace(&mut self.presence.visitor_connected, true) {
             return;
         }
@@ -598,7 +598,7 @@ impl<V: Clone + PartialEq> Agent<V> {
             Request { authorization: Some(crate::text::concat(&["Bearer ", token])), ..Request::new("GET", url) };
         let earlier = connection.lookup;
         let lookup = self.fetch(request);
-        self.release_all([earlier]);
+        self.release_all(&[earlier]);
         if let Some(connection) = self.connection() {
             connection.lookup = Some(lookup);
         }
@@ -624,7 +624,7 @@ impl<V: Clone + PartialEq> Agent<V> {
         };
         let Some(connection) = self.connection() else { return };
         let (call, deadline) = (connection.call.take(), connection.deadline.take());
-        self.release_all([deadline]);
+        self.release_all(&[deadline]);
         if let Some(call) = call {
             self.settle(call, Ok(Value::Visitor(data)));
         }
@@ -639,7 +639,7 @@ impl<V: Clone + PartialEq> Agent<V> {
         let timer = self.timer(VISITOR_GRACE_MS);
         let Some(connection) = self.connection() else { return };
         let earlier = connection.grace.replace((timer, data)).map(|(timer, _)| timer);
-        self.release_all([earlier]);
+        self.release_all(&[earlier]);
     }
 
     pub(super) fn presence_timer(&mut self, id: Id) -> bool {
@@ -843,7 +843,7 @@ impl<V: Clone + PartialEq> Agent<V> {
             StartStep::Finding(id) | StartStep::Signalling(id) => Some(id),
             _ => None,
         };
-        self.release_all([request, start.deadline]);
+        self.release_all(&[request, start.deadline]);
         self.close_waiting(&start.join);
         self.settle(start.call, Err(error));
     }
@@ -857,7 +857,7 @@ impl<V: Clone + PartialEq> Agent<V> {
         if !started {
             return self.fail_start(start, AgentError::Declined);
         }
-        self.release_all([start.deadline]);
+        self.release_all(&[start.deadline]);
         let ssnkey = Some(start.key.clone());
         self.fire_presence("presenceSessionStart", PresenceData { ssnkey, ..PresenceData::default() });
         self.start_lookup(start.call, start.key, true, Some(start.join));

@@ -125,7 +125,7 @@ impl<V: Clone + PartialEq> Agent<V> {
     /// key fail, SAML sign-ins under way end.
     fn supersede(&mut self, method: Method<V>) {
         if let Method::Renewing { asking, ahead, .. } = std::mem::replace(&mut self.signin.method, method) {
-            self.release_all([asking, ahead]);
+            self.release_all(&[asking, ahead]);
         }
         for waiting in std::mem::take(&mut self.signin.waiting) {
             self.resume(waiting, Err(AgentError::AuthenticationFailed(SUPERSEDED.into())));
@@ -199,7 +199,7 @@ impl<V: Clone + PartialEq> Agent<V> {
                 self.emit(Output::Timer { id: timer, ms: due.min(i32::MAX as u64) as u32 });
             }
         }
-        self.release_all([Some(id), replaced]);
+        self.release_all(&[Some(id), replaced]);
         for waiting in std::mem::take(&mut self.signin.waiting) {
             self.resume(waiting, result.clone());
         }

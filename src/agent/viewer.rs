@@ -640,7 +640,7 @@ impl<V: Clone + PartialEq> Agent<V> {
         let Some(viewer) = super::remove_where(&mut self.viewers.list, &|viewer| viewer.id == id) else { return };
         if self.viewers.list.is_empty() {
             let watch = self.viewers.watch.take();
-            self.release_all([watch]);
+            self.release_all(&[watch]);
         }
         self.update_listening();
         self.keep_viewers();
