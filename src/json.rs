@@ -404,13 +404,13 @@ impl Writer {
 }
 
 /// `[…]`: an array of values already JSON.
-pub fn array(items: impl IntoIterator<Item = String>) -> String {
+pub fn array(items: &[String]) -> String {
     let mut out = String::from("[");
     for item in items {
         if out.len() > 1 {
             out.push(',');
         }
-        out.push_str(&item);
+        out.push_str(item);
     }
     out.push(']');
     out

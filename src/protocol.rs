@@ -336,17 +336,17 @@ impl ViewerTarget {
             own_origin,
         };
         if let Some(credentials) = credentials {
-            target.add_params(credentials.fields().map(|(name, value)| (name, value.to_owned())));
+            target.add_params(&credentials.fields());
         }
         Ok(target)
     }
 
     /// Adds parameters, except those the URL already has (names compared ignoring case); none to a URL
     /// on another origin than the webserver's (the agent's name, e-mail and phone are not for other sites).
-    pub fn add_params(&mut self, params: impl IntoIterator<Item = (&'static str, String)>) {
-        for (name, value) in params.into_iter().filter(|_| self.own_origin) {
+    pub fn add_params(&mut self, params: &[(&'static str, &str)]) {
+        for &(name, value) in params.iter().filter(|_| self.own_origin) {
             if !self.query.iter().any(|(given, _)| given.eq_ignore_ascii_case(name)) {
-                self.added.push((name, value));
+                self.added.push((name, value.to_owned()));
             }
         }
     }
@@ -572,20 +572,20 @@ mod tests {
 
     #[test]
     fn viewer_params_reach_both_forms_unless_the_url_has_them() {
-        let params = || [("wait", "0".to_owned()), ("agentVideo", "1".to_owned()), ("name", "Jo Agent".to_owned())];
+        let params = [("wait", "0"), ("agentVideo", "1"), ("name", "Jo Agent")];
         let mut target = for_session_key("12", None);
-        target.add_params(params());
+        target.add_params(&params);
         assert_eq!(
             target.get_url(),
             "https://www.glance.net/agentjoin/AgentView.aspx?SessionKey=12&wait=0&agentVideo=1&name=Jo+Agent"
         );
         let url = "https://www.glance.net/agentjoin/AgentView.aspx?WAIT=1";
         let mut joined = ViewerTarget::new(&glance(), parsed(url), None).unwrap();
-        joined.add_params(params());
+        joined.add_params(&params);
         let names: Vec<String> = joined.post_fields().into_iter().map(|(name, _)| name).collect();
         assert_eq!(names, ["WAIT", "AGENTVIDEO", "NAME"], "the URL's own WAIT wins");
         let mut elsewhere = ViewerTarget::new(&glance(), parsed("https://other.example/view?k=1"), None).unwrap();
-        elsewhere.add_params(params());
+        elsewhere.add_params(&params);
         assert_eq!(elsewhere.get_url(), "https://other.example/view?k=1", "not sent to another site");
     }
 

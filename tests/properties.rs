@@ -372,7 +372,7 @@ proptest! {
         let mut target = ViewerTarget::new(&Webserver::GLANCE, url("https://www.glance.net", "agentjoin/AgentView.aspx",
             &session_viewer_url(&Webserver::GLANCE, &key).split_once('?').map_or(String::new(), |(_, q)| q.to_owned())), None)
             .expect("an http URL");
-        target.add_params([("name", extra.clone())]);
+        target.add_params(&[("name", extra.as_str())]);
         let query = decoded(target.get_url().split_once('?').map_or("", |(_, query)| query));
         prop_assert_eq!(query, vec![("SessionKey".to_owned(), key.clone()), ("name".to_owned(), extra)]);
         let names: Vec<String> = target.post_fields().into_iter().map(|(name, _)| name).collect();

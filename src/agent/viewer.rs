@@ -383,7 +383,9 @@ impl<V: Clone + PartialEq> Agent<V> {
             Ok(target) => target,
             Err(error) => return self.fail_open(opening, error),
         };
-        target.add_params(opening.join.options.params.iter().cloned());
+        let params: Vec<(&'static str, &str)> =
+            opening.join.options.params.iter().map(|(name, value)| (*name, value.as_str())).collect();
+        target.add_params(&params);
         // A viewer URL names its session: kept with the viewer (`openAgentJoinURL` has no key).
         let join = &mut opening.join;
         if join.key.is_empty() {

@@ -509,9 +509,9 @@ fn to_value(value: Value<JsValue>) -> JsValue {
         Value::Bool(flag) => flag.into(),
         Value::Empty => js_sys::Object::new().into(),
         Value::Found(result) => js::parse(&result.json()),
-        Value::Sessions(sessions) => {
-            js::parse(&crate::json::array(sessions.iter().map(crate::protocol::AgentSession::json)))
-        }
+        Value::Sessions(sessions) => js::parse(&crate::json::array(
+            &sessions.iter().map(crate::protocol::AgentSession::json).collect::<Vec<_>>(),
+        )),
         Value::Report(report) => {
             // A check not tried reads `ok: null`, as the reference gives it, not a missing field.
             let serializer =

@@ -273,7 +273,8 @@ impl Agent {
     #[wasm_bindgen(getter)]
     #[inline(never)]
     pub fn sessions() -> JsValue {
-        js::parse(&crate::json::array(read(|agent| agent.sessions()).iter().map(crate::agent::SessionView::json)))
+        let sessions = read(|agent| agent.sessions());
+        js::parse(&crate::json::array(&sessions.iter().map(crate::agent::SessionView::json).collect::<Vec<_>>()))
     }
 
     /// `presenceState`: `"idle"`, `"connecting"`, `"connected"` or `"reconnecting"`.
