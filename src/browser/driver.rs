@@ -197,6 +197,8 @@ fn take(id: Id) -> Vec<Held> {
     .unwrap_or_default()
 }
 
+/// Kept out of line: inlined, it was copied into each caller of `drain` (208 B gzip more).
+#[inline(never)]
 fn perform(output: Output<JsValue>) {
     match output {
         Output::Fetch { id, request } => net::fetch(id, &request),
@@ -503,6 +505,7 @@ fn called_back(kind: u32, id: Id, argument: JsValue) {
 }
 
 /// A call's result as the page gets it.
+#[inline(never)] // out of line: 27 B gzip less (measured)
 fn to_value(value: Value<JsValue>) -> JsValue {
     match value {
         Value::Undefined => JsValue::UNDEFINED,
@@ -524,6 +527,7 @@ fn to_value(value: Value<JsValue>) -> JsValue {
 }
 
 /// An event's data as the page gets it.
+#[inline(never)] // out of line: 33 B gzip less (measured)
 fn to_data(data: Data<JsValue>) -> JsValue {
     match data {
         Data::Agent(fields) => {
