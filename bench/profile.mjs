@@ -6,8 +6,8 @@
 // target/bench-profile-<name>.cpuprofile (open it in Chrome DevTools, Performance panel).
 //
 // The shipped module has no function names. Unless --stripped is given, this script rebuilds it from
-// target/bindgen/glance_agent_bg.wasm with the Makefile's own wasm-opt passes plus -g and serves that
-// copy instead: the same code, with Rust function names in the profile.
+// target/bindgen/glance_agent_bg.wasm with the Makefile's own wasm-opt passes (and its short names)
+// plus -g and serves that copy instead: the same code, with Rust function names in the profile.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +30,9 @@ function namedModule() {
   const named = target('bench-profile.wasm');
   execFileSync(wasmOpt, [...makeVariable('WASM_OPT_PASSES'), '-g', ...makeVariable('WASM_FEATURES'),
     target('bindgen/glance_agent_bg.wasm'), '-o', named]);
+  // The shipped glue calls the module by its short names: give this copy the same ones.
+  execFileSync(wasmOpt, ['--minify-imports-and-exports-and-modules', '-g', ...makeVariable('WASM_FEATURES'),
+    named, '-o', named]);
   return named;
 }
 
