@@ -168,8 +168,8 @@ pub fn settle(id: Id, result: Result<JsValue, JsValue>) {
     let call = with(|driver| crate::agent::take_where(&mut driver.calls, &|call| call.id == id)).flatten();
     if let Some(call) = call {
         let _ = match result {
-            Ok(value) => call.resolve.call1(&JsValue::UNDEFINED, &value),
-            Err(error) => call.reject.call1(&JsValue::UNDEFINED, &error),
+            Ok(value) => js::apply(&call.resolve, &[&value]),
+            Err(error) => js::apply(&call.reject, &[&error]),
         };
     }
 }
@@ -357,7 +357,7 @@ pub fn check_closed(windows: Vec<(Id, JsValue)>) {
 
 /// Calls `getLoginKey`; its answer (a value or a promise of one) comes back through the callback.
 fn ask_provider(id: Id, provider: &JsValue) {
-    let returned = provider.unchecked_ref::<Function>().call0(&JsValue::UNDEFINED);
+    let returned = js::apply(provider, &[]);
     match returned {
         Ok(returned) => {
             let resolved = callback(Kind::ProviderResolved, id);

@@ -48,6 +48,11 @@ pub fn call(object: &JsValue, method: &str, values: &[&JsValue]) -> Result<JsVal
     reflect_apply(&get(object, method)?, object, &arguments(values))
 }
 
+/// `function(...arguments)`, with no `this`; `Err` if it is not a function or throws.
+pub fn apply(function: &JsValue, values: &[&JsValue]) -> Result<JsValue, JsValue> {
+    reflect_apply(function, &JsValue::UNDEFINED, &arguments(values))
+}
+
 /// `new window[constructor](...arguments)`.
 pub fn construct(constructor: &str, values: &[&JsValue]) -> Result<JsValue, JsValue> {
     reflect_construct(&get(&global(), constructor)?, &arguments(values))
@@ -128,12 +133,14 @@ pub fn text_of(value: &JsValue) -> Option<String> {
 /// The JavaScript `Error` for a failure: its message, its `code`, and for failures the service or a
 /// provider explained, its `reason`. The only place errors are made.
 pub fn to_error(error: &AgentError) -> JsValue {
-    let value = js_sys::Error::new(&error.message());
+    // Made as `JsError` makes it, a binding wasm-bindgen-futures has too: js-sys's `Error::new` would
+    // be one more import.
+    let value = JsValue::from(wasm_bindgen::JsError::new(&error.message()));
     let _ = Reflect::set(&value, &"code".into(), &error.code().into());
     if error.has_reason() {
         let _ = Reflect::set(&value, &"reason".into(), &error.reason().into());
     }
-    value.into()
+    value
 }
 
 /// The plain object (or array) the module wrote as JSON, for results and event payloads.
