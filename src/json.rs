@@ -114,11 +114,8 @@ impl<'a> Json<'a> {
         if crate::text::find_any(digits, b"eE").is_some() {
             return None;
         }
-        let whole = crate::text::before(digits, b'.');
-        let mut value: i64 = 0;
-        for digit in whole.bytes() {
-            value = value.checked_mul(10)?.checked_add(i64::from(digit.checked_sub(b'0')?))?;
-        }
+        // The reader made the number, so its whole part is digits (at least one).
+        let value = i64::try_from(crate::text::digits(crate::text::before(digits, b'.'))?).ok()?;
         Some(if negative { -value } else { value })
     }
 
@@ -511,6 +508,8 @@ mod tests {
         assert_eq!(number("-3"), Some(-3));
         assert_eq!(number("1e3"), None);
         assert_eq!(number("99999999999999999999"), None);
+        assert_eq!(number("9223372036854775807"), Some(i64::MAX));
+        assert_eq!(number("9223372036854775808"), None, "beyond i64");
         let truthy = |text| Json::parse(text).is_some_and(|value| value.is_truthy());
         for yes in ["1", "0.1", "\"0\"", "[]", "{}", "true", "-2"] {
             assert!(truthy(yes), "{yes}");

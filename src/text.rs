@@ -1,6 +1,8 @@
-//! Whole numbers in decimal, both ways: the one formatter and the one reader of the module, without
-//! `core::fmt` or `str::parse`, whose machinery would cost the download kilobytes for the handful of
-//! numbers ever printed or read.
+//! The module's text helpers: whole numbers written and read (decimal, and hexadecimal escapes),
+//! searches for ASCII bytes, joining, and form bytes decoded to text. Each is a few lines held by the
+//! tests below to what `std` does, used instead of `core::fmt`, `str::parse`, `str`'s pattern
+//! searchers, `memchr` and `from_utf8_lossy`, whose machinery would cost the download kilobytes
+//! (docs/DESIGN.md, "Size").
 
 /// `n` in decimal.
 pub fn decimal(n: u64) -> String {

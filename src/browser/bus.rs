@@ -49,6 +49,8 @@ fn deliver(name: &str, data: &JsValue) {
         }
         match listener.handler() {
             Handler::Page(handler) => {
+                // `Function.call` here, not the generic `js::apply`: this is the dispatch path, and
+                // `apply` builds an argument array for every listener.
                 if let Err(thrown) = handler.unchecked_ref::<Function>().call2(&JsValue::UNDEFINED, &name_value, data) {
                     js::report(&crate::text::concat(&["GLANCE.Agent: a listener for ", name, " threw:"]), &thrown);
                 }

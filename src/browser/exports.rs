@@ -1,8 +1,8 @@
 //! The `#[wasm_bindgen]` boundary: the one class the JavaScript facade forwards `GLANCE.Agent` to,
 //! method for method and property for property, all static (the module has one agent, so a member
 //! needs no instance, and wasm-bindgen then writes no borrow of one into each wrapper: 1,214 B gzip
-//! less than instance members). Their names are listed once more, for calls made
-//! before the module has loaded, in `crate::surface`; a test checks the two agree).
+//! less than instance members). Their names are listed once more, for calls made before the module
+//! has loaded, in `crate::surface`; a test checks the two agree.
 //!
 //! Each export only reads the page's arguments into typed values and hands them to the agent through
 //! the driver; it is kept out of wasm-bindgen's wrapper (`inline(never)`), so each wrapper stays a
@@ -40,16 +40,8 @@ fn started(arguments: Result<Promise, AgentError>) -> Promise {
 #[wasm_bindgen(js_name = GlanceAgent)]
 pub struct Agent;
 
-impl Default for Agent {
-    fn default() -> Self {
-        Agent
-    }
-}
-
 #[wasm_bindgen(js_class = GlanceAgent)]
 impl Agent {
-    /// The agent; every instance shares the one state. The first also starts looking, once the page
-    /// has loaded, for the viewers this tab opened before a reload.
     /// Called by the loader once the module is there (not a member of the API): the agent starts
     /// looking, once the page has loaded, for the viewers this tab opened before a reload. Later
     /// calls do nothing.
