@@ -193,7 +193,7 @@ test-reliability: build service
 	@js/tools/require-tests.sh "reliability (chromium)" target/test-reliability.log
 
 # Gzip bytes a script-tag page may download, every file of dist/script counted (Glance 6.25 is
-# 10,906 B). Issue 15 took the module from 99,384 to 70,746 B (docs/DESIGN.md, "Size"); the gate is
+# 10,906 B). Issue 15 took the module from 99,384 to 70,692 B (docs/DESIGN.md, "Size"); the gate is
 # that figure plus about 2%, so that growth is seen. Lower it as bytes are won back.
 SIZE_CEILING := 72200
 
