@@ -4,6 +4,7 @@
 //! JavaScript functions in it, compared by identity (`===`).
 
 use crate::error::AgentError;
+use crate::list::remove_at;
 
 /// `service` of the events the library fires itself.
 pub const AGENT_SERVICE: &str = "agent";
@@ -126,28 +127,20 @@ impl<H: PartialEq + Clone> Listeners<H> {
 
     /// Removes `handler` from `name` (every event for `None`); false if it was not there.
     pub fn remove(&mut self, name: Option<&str>, handler: &H) -> bool {
-        let Some(at) = self.position(name, handler).filter(|&at| at < self.all.len()) else { return false };
-        self.all.remove(at);
-        true
+        let Some(at) = self.position(name, handler) else { return false };
+        remove_at(&mut self.all, at).is_some()
     }
 
     /// Removes the first registration whose handler `matches`; whether there was one.
     pub fn remove_where(&mut self, matches: impl Fn(&H) -> bool) -> bool {
-        let Some(at) = self.all.iter().position(|r| matches(&r.handler)).filter(|&at| at < self.all.len()) else {
-            return false;
-        };
-        self.all.remove(at);
-        true
+        let Some(at) = self.all.iter().position(|r| matches(&r.handler)) else { return false };
+        remove_at(&mut self.all, at).is_some()
     }
 
     /// Removes registration `serial` (what [`Listeners::add`] returned); whether it was there.
     pub fn remove_serial(&mut self, serial: u64) -> bool {
-        let Some(at) = self.all.binary_search_by_key(&serial, |r| r.serial).ok().filter(|&at| at < self.all.len())
-        else {
-            return false;
-        };
-        self.all.remove(at);
-        true
+        let Some(at) = self.all.binary_search_by_key(&serial, |r| r.serial).ok() else { return false };
+        remove_at(&mut self.all, at).is_some()
     }
 
     fn position(&self, name: Option<&str>, handler: &H) -> Option<usize> {

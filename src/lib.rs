@@ -38,6 +38,7 @@ pub mod error;
 pub mod events;
 pub mod form;
 pub mod json;
+pub mod list;
 pub mod presence;
 pub mod protocol;
 pub mod schedule;

@@ -46,19 +46,7 @@ use self::sessions::SessionTask;
 use self::signin::SignIn;
 use self::viewer::{Opening, Viewers};
 
-/// Takes the first item that `matches` out of `list` (its order is not kept). (`dyn`: one copy of it
-/// per list, not one per caller.)
-pub(crate) fn take_where<T>(list: &mut Vec<T>, matches: &dyn Fn(&T) -> bool) -> Option<T> {
-    let at = list.iter().position(matches)?;
-    // Checked again, so that no bounds panic is compiled in.
-    (at < list.len()).then(|| list.swap_remove(at))
-}
-
-/// Takes the first item that `matches` out of `list`, keeping the order of the others.
-pub(crate) fn remove_where<T>(list: &mut Vec<T>, matches: &dyn Fn(&T) -> bool) -> Option<T> {
-    let at = list.iter().position(matches)?;
-    (at < list.len()).then(|| list.remove(at))
-}
+pub(crate) use crate::list::{remove_at, remove_where, take_where};
 
 /// Who hears an event: a page's listener, or a pending `once(name)` call.
 #[derive(Debug, Clone, PartialEq)]
@@ -196,7 +184,7 @@ impl<V: Clone + PartialEq> Agent<V> {
 
     /// The next thing the driver must do.
     pub fn poll(&mut self) -> Option<Output<V>> {
-        (!self.out.is_empty()).then(|| self.out.remove(0))
+        remove_at(&mut self.out, 0)
     }
 
     /// A fresh id.

@@ -336,7 +336,7 @@ impl<V: Clone + PartialEq> Agent<V> {
     /// Ends SAML sign-in `at`: on success its credentials replace the sign-in; either way the same-named
     /// event fires (without the login key, a secret) and its call settles.
     fn finish_sso(&mut self, at: usize, answer: Result<Credentials, Cow<'static, str>>) {
-        let Some(sso) = (at < self.signin.sso.len()).then(|| self.signin.sso.remove(at)) else { return };
+        let Some(sso) = super::remove_at(&mut self.signin.sso, at) else { return };
         self.release(sso.frame);
         match answer {
             Ok(credentials) => {

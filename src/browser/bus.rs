@@ -27,7 +27,7 @@ pub fn fire(name: &str, data: &JsValue) {
     }
     deliver(name, data);
     while let Some((name, data)) = with(|driver| {
-        let next = (!driver.queued.is_empty()).then(|| driver.queued.remove(0));
+        let next = crate::list::remove_at(&mut driver.queued, 0);
         driver.dispatching = next.is_some();
         next
     })
