@@ -5,9 +5,9 @@
 // the JS glue, the page, the browser) and the top functions, and writes each profile to
 // target/bench-profile-<name>.cpuprofile (open it in Chrome DevTools, Performance panel).
 //
-// The shipped module has no function names. Unless --stripped is given, this script rebuilds it from
-// target/bindgen/glance_agent_bg.wasm with the Makefile's own wasm-opt passes (and its short names)
-// plus -g and serves that copy instead: the same code, with Rust function names in the profile.
+// The shipped module has no function names. Unless --stripped is given, this script serves the
+// build's copy with names instead (WASM_NAMED, given the shipped short names): the same code, its
+// functions in name order, with Rust function names in the profile.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,15 +24,13 @@ function makeVariable(name) {
     { cwd: root, encoding: 'utf8' }).trim().split(/\s+/);
 }
 
-/** The shipped module again (the same passes), with its name section. */
+/** The shipped module's code with its name section: the build's named copy (functions in name order). */
 function namedModule() {
   const wasmOpt = join(root, 'node_modules/.bin/wasm-opt');
   const named = target('bench-profile.wasm');
-  execFileSync(wasmOpt, [...makeVariable('WASM_OPT_PASSES'), '-g', ...makeVariable('WASM_FEATURES'),
-    target('bindgen/glance_agent_bg.wasm'), '-o', named]);
   // The shipped glue calls the module by its short names: give this copy the same ones.
   execFileSync(wasmOpt, ['--minify-imports-and-exports-and-modules', '-g', ...makeVariable('WASM_FEATURES'),
-    named, '-o', named]);
+    makeVariable('WASM_NAMED')[0], '-o', named], { cwd: root });
   return named;
 }
 
